@@ -1,0 +1,122 @@
+"""Install and deploy: `npm ci` (or the project's package manager), then `ampx pipeline-deploy`.
+
+Both run in the working directory with `CI=1`, through `process.run_streamed`,
+each in its own log group. A failure carries the child's exit code and the
+last lines it printed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ampaction import project
+from ampaction.errors import ActionError, Cancelled
+from ampaction.inputs import Settings
+from ampaction.process import Cancellation, run_streamed
+from ampaction.project import PackageManager
+from ampaction.workflow import Workflow
+
+OUTPUT_EXTENSIONS = {
+    "json": "json",
+    "json-mobile": "json",
+    "mjs": "mjs",
+    "ts": "ts",
+    "dart": "dart",
+}
+# Node's exit code when the event loop empties while a top-level await is
+# pending: what ampx does when a deploy dies quietly without --debug.
+NODE_UNSETTLED_AWAIT = 13
+
+
+def pipeline_deploy_args(settings: Settings) -> list[str]:
+    """The CLI's arguments: the two it needs, then only the options asked for."""
+    args = ["pipeline-deploy", "--branch", settings.branch, "--app-id", settings.app_id]
+    if settings.outputs_format:
+        args += ["--outputs-format", settings.outputs_format]
+    if settings.outputs_version:
+        args += ["--outputs-version", settings.outputs_version]
+    if settings.outputs_out_dir:
+        args += ["--outputs-out-dir", settings.outputs_out_dir]
+    if settings.debug:
+        args.append("--debug")
+    return args
+
+
+def check_cli_declared(settings: Settings) -> None:
+    """Before installing anything: an install will not bring a CLI the project lacks."""
+    if not project.declares_cli(settings.working_directory):
+        raise project.missing_cli_error(_label(settings), installed_checked=False)
+
+
+def install(
+    settings: Settings, pm: PackageManager, workflow: Workflow, cancellation: Cancellation
+) -> None:
+    _run("install", list(pm.install_argv), settings, workflow, cancellation)
+
+
+def deploy_backend(
+    settings: Settings, pm: PackageManager, workflow: Workflow, cancellation: Cancellation
+) -> Path | None:
+    """Run `pipeline-deploy`; return the amplify_outputs file it wrote, if found."""
+    if not project.cli_installed(settings.working_directory):
+        raise project.missing_cli_error(_label(settings), installed_checked=True)
+    _run("deploy", pm.run_cli(*pipeline_deploy_args(settings)), settings, workflow, cancellation)
+    return outputs_file(settings)
+
+
+def outputs_file(settings: Settings) -> Path | None:
+    folder = settings.working_directory / (settings.outputs_out_dir or ".")
+    ext = OUTPUT_EXTENSIONS[settings.outputs_format or "json"]
+    path = folder / f"amplify_outputs.{ext}"
+    return path if path.is_file() else None
+
+
+def _run(
+    step: str, argv: list[str], settings: Settings, workflow: Workflow, cancellation: Cancellation
+) -> None:
+    if cancellation.requested:
+        raise Cancelled(step)
+    workflow.info("$ " + " ".join(_shell_word(a) for a in argv))
+    finished = run_streamed(
+        argv,
+        cwd=settings.working_directory,
+        env=settings.child_env,
+        workflow=workflow,
+        cancellation=cancellation,
+    )
+    if finished.cancelled:
+        raise Cancelled(step)
+    if finished.exit_code != 0:
+        raise ActionError(
+            _failure_message(step, argv, finished.exit_code, finished.tail, settings),
+            title=f"{'Backend deploy' if step == 'deploy' else 'Install'} failed",
+            exit_code=finished.exit_code if 0 < finished.exit_code < 256 else 1,
+        )
+
+
+def _failure_message(
+    step: str, argv: list[str], code: int, tail: list[str], settings: Settings
+) -> str:
+    tool = Path(argv[0]).name
+    what = f"`{tool} {argv[1]}`" if step == "install" else "`ampx pipeline-deploy`"
+    lines = [line for line in tail if line.strip()][-12:]
+    message = f"{what} exited with code {code}."
+    if step == "deploy" and code == NODE_UNSETTLED_AWAIT and not settings.debug:
+        message += (
+            " The CLI stopped without saying why (exit 13 is Node's 'unsettled top-level await'). "
+            "Re-run with `debug: true` to see its cause; it is most often missing AWS access "
+            "or a branch not connected in Amplify."
+        )
+    if lines:
+        message += "\nLast lines of its output:\n" + "\n".join(lines)
+    return message
+
+
+def _label(settings: Settings) -> str:
+    if settings.working_directory == settings.workspace:
+        return "."
+    return str(settings.working_directory.relative_to(settings.workspace))
+
+
+def _shell_word(word: str) -> str:
+    return word if word and all(c.isalnum() or c in "-_./=@:" for c in word) else repr(word)

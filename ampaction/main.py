@@ -1,0 +1,248 @@
+"""One run, in the order of its log: inputs → preflight → install → deploy → trigger → wait → report.
+
+Errors are raised where they are found and printed here, once, as an
+`::error` annotation; the outputs and the job summary are written whatever
+happened (the runner reads them from a failed step too).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+from ampaction import deploy, inputs, preflight, project, webhook
+from ampaction.amplify import Amplify, console_url
+from ampaction.errors import ActionError, BadInputs, Cancelled
+from ampaction.inputs import Settings
+from ampaction.process import Cancellation
+from ampaction.report import Report
+from ampaction.wait import JobResult, wait_for_job
+from ampaction.workflow import Workflow
+
+
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    env = dict(os.environ if env is None else env)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    workflow = Workflow(
+        output_file=_path(env.get("GITHUB_OUTPUT")),
+        summary_file=_path(env.get("GITHUB_STEP_SUMMARY")),
+    )
+    # Before anything could print it: the webhook URL is a password.
+    for secret in inputs.secret_inputs(env, argv):
+        workflow.mask(secret)
+    cancellation = Cancellation()
+    cancellation.install()
+    report = Report()
+
+    try:
+        settings = inputs.read_settings(env, argv)
+    except BadInputs as bad:
+        for error in bad.errors:
+            workflow.error(error.message, title=error.title)
+        report.failure = bad
+        report.next_steps.append("Fix the inputs named above; nothing was installed or deployed.")
+        report.write(workflow)
+        return 1
+
+    workflow.route_logging(settings.debug)
+    report.app_id, report.branch = settings.app_id, settings.branch
+    try:
+        run(settings, workflow, cancellation, report)
+        code = 0
+    except ActionError as e:
+        report.failure = e
+        workflow.error(e.message, title=e.title)
+        code = e.exit_code
+    except Exception as e:  # a bug of ours: still one redacted annotation, never a raw traceback
+        report.failure = ActionError(f"Unexpected {type(e).__name__}: {e}", title="Internal error")
+        workflow.error(report.failure.message, title=report.failure.title)
+        code = 1
+    report.write(workflow)
+    return code
+
+
+def run(settings: Settings, workflow: Workflow, cancellation: Cancellation, report: Report) -> None:
+    s = settings
+    amplify = Amplify(s.region, s.max_attempts, s.child_env) if s.region else None
+    workflow.info(
+        f"Amplify app {s.app_id}, branch `{s.branch}`, region {s.region or '(none needed)'}"
+        + (" — dry run: nothing will be installed, deployed or triggered." if s.dry_run else "")
+    )
+
+    # Preflight, only for the parts of the run that reach AWS.
+    if amplify and (s.deploy_backend or s.triggers_frontend):
+        with report.step("Preflight", workflow) as step:
+            branch = preflight.check_branch(amplify, workflow, s.app_id, s.branch)
+            step.detail = "branch found" + (
+                ", auto-build on" if branch.get("enableAutoBuild") else ""
+            )
+    else:
+        report.skip("Preflight", "nothing in this run talks to AWS")
+
+    pm = None
+    if s.install or s.deploy_backend:
+        pm = project.package_manager(s.working_directory, s.package_manager, s.child_env)
+        if s.deploy_backend:
+            deploy.check_cli_declared(s)
+
+    if s.dry_run:
+        _plan(s, pm, amplify, workflow, report)
+        return
+
+    _install_and_deploy(s, pm, workflow, cancellation, report)
+    triggered_at = _trigger(s, amplify, workflow, cancellation, report)
+    if triggered_at is None:
+        return
+    if s.wait_for_frontend and amplify:
+        result = JobResult()
+        with report.step("Wait for the frontend build", workflow) as step:
+            try:
+                wait_for_job(
+                    amplify,
+                    workflow,
+                    app_id=s.app_id,
+                    branch=s.branch,
+                    triggered_at=triggered_at,
+                    timeout_seconds=s.wait_timeout_minutes * 60,
+                    result=result,
+                    sleep=cancellation.sleep,
+                    cancelled=lambda: cancellation.requested,
+                )
+            finally:
+                report.outputs["job-id"] = result.job_id or ""
+                report.outputs["job-status"] = result.status or ""
+                report.outputs["job-url"] = result.url or report.outputs["job-url"]
+            step.detail = f"job {result.job_id}: {result.status}"
+    else:
+        report.skip("Wait for the frontend build", "`wait-for-frontend` is off")
+
+
+def _install_and_deploy(
+    s: Settings,
+    pm: project.PackageManager | None,
+    workflow: Workflow,
+    cancellation: Cancellation,
+    report: Report,
+) -> None:
+    if s.install and pm:
+        with report.step(f"Install ({pm.name})", workflow) as step:
+            deploy.install(s, pm, workflow, cancellation)
+            step.detail = " ".join([pm.name, *pm.install_argv[1:]])
+    else:
+        report.skip("Install", "`install` is off")
+    if s.deploy_backend and pm:
+        with report.step("Deploy backend", workflow) as step:
+            written = deploy.deploy_backend(s, pm, workflow, cancellation)
+            report.outputs["backend-deployed"] = "true"
+            if written:
+                report.outputs["amplify-outputs"] = str(written.relative_to(s.workspace))
+            step.detail = "ampx pipeline-deploy"
+    else:
+        report.skip("Deploy backend", "`deploy-backend` is off")
+
+
+def _trigger(
+    s: Settings,
+    amplify: Amplify | None,
+    workflow: Workflow,
+    cancellation: Cancellation,
+    report: Report,
+) -> dt.datetime | None:
+    """Trigger the frontend build when asked and the branch matches; when it started."""
+    name = "Trigger frontend build"
+    if not s.trigger_frontend:
+        report.skip(name, "`trigger-frontend` is off")
+        return None
+    if not s.triggers_frontend:
+        why = f"branch `{s.branch}` matches no `frontend-branches` pattern ({', '.join(s.frontend_branches)})"
+        workflow.info(f"Not triggering the frontend: {why}.")
+        report.skip(name, why)
+        return None
+    if cancellation.requested:
+        raise Cancelled("the frontend trigger")
+    with report.step(name, workflow) as step:
+        if s.webhook_url:
+            hook = webhook.Webhook(_webhook_id(s.webhook_url), s.webhook_url, created=False)
+        else:
+            assert amplify is not None  # noqa: S101 - inputs require a region here
+            hook = webhook.find_or_create_webhook(
+                amplify, workflow, s.app_id, s.branch, s.webhook_description
+            )
+        report.outputs["webhook-id"] = hook.id
+        report.outputs["webhook-created"] = "true" if hook.created else "false"
+        workflow.info(f"Webhook {hook.id} ({'created' if hook.created else 'reused'}).")
+
+        def already_started(since: dt.datetime) -> bool:
+            return bool(amplify and amplify.webhook_jobs_since(s.app_id, s.branch, since))
+
+        triggered = webhook.trigger_frontend_build(
+            hook.url,
+            workflow=workflow,
+            cancellation=cancellation,
+            max_attempts=s.max_attempts,
+            already_started=already_started if amplify else None,
+        )
+        report.outputs["frontend-triggered"] = "true"
+        if s.region:
+            report.outputs["job-url"] = console_url(s.region, s.app_id, s.branch)
+        step.detail = f"webhook `{hook.id}`, {triggered.attempts} attempt(s)"
+        workflow.info("Frontend build triggered.")
+    return triggered.started_at
+
+
+def _plan(
+    s: Settings,
+    pm: project.PackageManager | None,
+    amplify: Amplify | None,
+    workflow: Workflow,
+    report: Report,
+) -> None:
+    """Say what a real run would do, touching nothing."""
+    workflow.info("Plan (dry run):")
+    where = f"in `{s.working_directory.relative_to(s.workspace) if s.working_directory != s.workspace else '.'}`"
+    if s.install and pm:
+        command = " ".join([pm.name, *pm.install_argv[1:]])
+        workflow.info(f"- install: `{command}` {where}")
+        report.plan("Install", command)
+    if s.deploy_backend and pm:
+        command = " ".join(["ampx", *deploy.pipeline_deploy_args(s)])
+        workflow.info(f"- deploy: `{command}` {where}, with CI=1")
+        report.plan("Deploy backend", command)
+    if not s.trigger_frontend:
+        workflow.info("- frontend: not triggered (`trigger-frontend` is off)")
+    elif not s.triggers_frontend:
+        workflow.info(
+            f"- frontend: not triggered (branch `{s.branch}` matches no `frontend-branches` pattern)"
+        )
+    else:
+        if s.webhook_url:
+            hook = f"the given `webhook-url` (webhook {_webhook_id(s.webhook_url)})"
+        elif amplify:
+            found = webhook.find_webhook(
+                amplify, workflow, s.app_id, s.branch, s.webhook_description
+            )
+            hook = (
+                f"reuse webhook {found.id}"
+                if found
+                else f"create a webhook marked `{s.webhook_description}`"
+            )
+        else:
+            hook = "a webhook"
+        line = f"trigger through {hook} (branch matches `{s.matching_pattern()}`)"
+        workflow.info(f"- frontend: {line}")
+        report.plan("Trigger frontend build", line)
+        if s.wait_for_frontend:
+            workflow.info(f"- then wait up to {s.wait_timeout_minutes} min for the build")
+
+
+def _webhook_id(url: str) -> str:
+    """The id in a webhook URL's query (never the token)."""
+    return dict(parse_qsl(urlsplit(url).query)).get("id", "(given)")
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None

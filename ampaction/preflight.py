@@ -1,0 +1,56 @@
+"""Preflight: read-only checks that fail in seconds what a deploy would fail in minutes.
+
+The usual case costs one call: `GetBranch` answers that the credentials work,
+the app exists and the branch is connected. `GetApp` runs only to tell a
+wrong app ID from a missing branch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ampaction.amplify import Amplify, AmplifyError
+from ampaction.errors import ActionError
+from ampaction.workflow import Workflow
+
+
+def check_branch(amplify: Amplify, workflow: Workflow, app_id: str, branch: str) -> dict[str, Any]:
+    """The Amplify branch, or an error that says how to fix its absence."""
+    try:
+        found = amplify.get_branch(app_id, branch)
+    except AmplifyError as e:
+        if e.code != "NotFoundException":
+            raise
+        _check_app(amplify, app_id)
+        raise ActionError(
+            f"Branch `{branch}` is not in Amplify app {app_id} ({amplify.region}). "
+            "`pipeline-deploy` only deploys branches the app already has: connect it in the "
+            "Amplify console (App → Branch settings → Add branch), or run "
+            f"`aws amplify create-branch --app-id {app_id} --branch-name {branch}`; "
+            "or set `branch` to one the app has.",
+            title="Branch not in Amplify app",
+        ) from None
+    if found.get("enableAutoBuild"):
+        workflow.warning(
+            f"Auto-build is on for branch `{branch}`: every push also starts an Amplify "
+            "build of its own, besides the one this action triggers. Turn it off (step 2 of "
+            "Amplify's custom-pipeline guide): Amplify console → Branch settings → disable "
+            f"auto build, or `aws amplify update-branch --app-id {app_id} --branch-name "
+            f"{branch} --no-enable-auto-build`.",
+            title="Amplify auto-build is on",
+        )
+    return found
+
+
+def _check_app(amplify: Amplify, app_id: str) -> None:
+    try:
+        amplify.get_app(app_id)
+    except AmplifyError as e:
+        if e.code != "NotFoundException":
+            raise
+        raise ActionError(
+            f"Amplify app {app_id} was not found in region {amplify.region} with these "
+            "credentials. Check `app-id` (Amplify console → App settings → General) and "
+            "`aws-region`, and that the credentials belong to the app's AWS account.",
+            title="Amplify app not found",
+        ) from None

@@ -1,0 +1,117 @@
+"""What the run tells the user at the end: outputs, and the job summary on the run page.
+
+Each step is recorded as it ends (result, duration, a detail line); the
+summary is a Markdown table of them, the webhook id (never its URL), the
+job with its status and link, and on failure what to do next.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from ampaction.errors import ActionError
+from ampaction.workflow import Workflow
+
+ICONS = {"succeeded": "✅", "failed": "❌", "skipped": "⏭️", "planned": "📝", "cancelled": "🛑"}
+
+
+@dataclass
+class Step:
+    name: str
+    result: str
+    seconds: float
+    detail: str = ""
+
+
+@dataclass
+class Report:
+    """What happened, gathered during the run, written once at its end."""
+
+    app_id: str = ""
+    branch: str = ""
+    steps: list[Step] = field(default_factory=list)
+    outputs: dict[str, str] = field(
+        default_factory=lambda: {
+            "backend-deployed": "false",
+            "amplify-outputs": "",
+            "frontend-triggered": "false",
+            "webhook-id": "",
+            "webhook-created": "false",
+            "job-id": "",
+            "job-status": "",
+            "job-url": "",
+        }
+    )
+    failure: ActionError | None = None
+    next_steps: list[str] = field(default_factory=list)
+
+    @contextmanager
+    def step(self, name: str, workflow: Workflow) -> Iterator[Step]:
+        """Time a step in its own log group; a raised error marks it failed."""
+        record = Step(name, "succeeded", 0.0)
+        start = time.monotonic()
+        with workflow.group(name):
+            try:
+                yield record
+            except ActionError as e:
+                record.result = "cancelled" if e.title == "Cancelled" else "failed"
+                raise
+            finally:
+                record.seconds = time.monotonic() - start
+                self.steps.append(record)
+
+    def skip(self, name: str, why: str) -> None:
+        self.steps.append(Step(name, "skipped", 0.0, why))
+
+    def plan(self, name: str, what: str) -> None:
+        self.steps.append(Step(name, "planned", 0.0, what))
+
+    def write(self, workflow: Workflow) -> None:
+        for name, value in self.outputs.items():
+            workflow.set_output(name, value)
+        workflow.add_summary(self.markdown())
+
+    def markdown(self) -> str:
+        verdict = "failed" if self.failure else "succeeded"
+        lines = [
+            f"### Amplify deploy {verdict}: `{_cell(self.branch)}` of app `{self.app_id}`",
+            "",
+            "| Step | Result | Time | Details |",
+            "| --- | --- | --- | --- |",
+        ]
+        for s in self.steps:
+            took = f"{s.seconds:.1f} s" if s.result not in ("skipped", "planned") else ""
+            lines.append(
+                f"| {s.name} | {ICONS.get(s.result, '')} {s.result} | {took} | {_cell(s.detail)} |"
+            )
+        facts = []
+        if self.outputs["webhook-id"]:
+            made = " (created by this run)" if self.outputs["webhook-created"] == "true" else ""
+            facts.append(f"- Webhook: `{self.outputs['webhook-id']}`{made}")
+        if self.outputs["job-id"]:
+            status = self.outputs["job-status"] or "started"
+            link = (
+                f" — [Amplify console]({self.outputs['job-url']})"
+                if self.outputs["job-url"]
+                else ""
+            )
+            facts.append(f"- Frontend job: `{self.outputs['job-id']}`, {status}{link}")
+        elif self.outputs["job-url"]:
+            facts.append(f"- Frontend builds: [Amplify console]({self.outputs['job-url']})")
+        if self.outputs["amplify-outputs"]:
+            facts.append(f"- Backend outputs: `{self.outputs['amplify-outputs']}`")
+        if facts:
+            lines += ["", *facts]
+        if self.failure:
+            lines += ["", f"**{_cell(self.failure.title)}:** {_cell(self.failure.message)}"]
+        if self.next_steps:
+            lines += ["", "**What to do next:**", *[f"- {_cell(n)}" for n in self.next_steps]]
+        return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    """Text inside a Markdown table cell or line: no pipes or line breaks to break it."""
+    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ").replace("<", "&lt;")

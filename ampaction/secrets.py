@@ -1,0 +1,54 @@
+"""The one redaction point for secrets (the webhook URL and its token).
+
+Every line the action prints, every annotation, output and summary passes
+through `redact`. Logging from the libraries that could see the URL
+(requests, urllib3, botocore, tenacity) goes through a filter that applies
+it too (see `workflow.Workflow.route_logging`), so a debug log cannot carry
+the token either.
+"""
+
+from __future__ import annotations
+
+import threading
+from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
+
+MASK = "***"
+
+_lock = threading.Lock()
+_secrets: set[str] = set()
+
+
+def register(secret: str) -> list[str]:
+    """Remember `secret` (and the forms it can take in text); return what to mask.
+
+    A webhook URL's token is registered on its own as well: it shows up
+    alone in error bodies and in URL-encoded form in library logs.
+    """
+    forms = {secret}
+    parts = urlsplit(secret) if "://" in secret else None
+    if parts and parts.query:
+        for key, value in parse_qsl(parts.query, keep_blank_values=True):
+            if key == "token" and value:
+                forms.add(value)
+    for form in list(forms):
+        forms.update({quote(form, safe=""), quote_plus(form)})
+    forms = {f for f in forms if len(f) >= 4}
+    with _lock:
+        _secrets.update(forms)
+    return sorted(forms, key=len, reverse=True)
+
+
+def redact(text: str) -> str:
+    """`text` with every registered secret replaced by `***`."""
+    with _lock:
+        secrets = sorted(_secrets, key=len, reverse=True)
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
+def forget_all() -> None:
+    """For tests that run several actions in one process."""
+    with _lock:
+        _secrets.clear()

@@ -1,0 +1,157 @@
+"""Everything the action says to the runner: log lines, workflow commands, file commands.
+
+No other module prints `::`. Every line passes `secrets.redact` on its way
+out, and text the action does not control (child output, API error messages,
+library logs) is printed between `::stop-commands::<token>` and `::<token>::`
+so that it cannot issue workflow commands. Formatting and escaping come from
+actions-toolkit; the file paths come from the settings, not from `os.environ`.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets as _random
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
+
+from actions_toolkit.command import Command
+from actions_toolkit.file_command import prepare_key_value_message
+
+from ampaction import secrets
+
+SUMMARY_LIMIT = 1024 * 1024  # the runner refuses a step summary above 1 MiB
+
+
+class Workflow:
+    """The runner's side of the conversation, for one run."""
+
+    def __init__(
+        self,
+        *,
+        output_file: Path | None = None,
+        summary_file: Path | None = None,
+        out: TextIO | None = None,
+    ):
+        self.output_file = output_file
+        self.summary_file = summary_file
+        self.out = out or sys.stdout
+        self._lock = threading.Lock()
+        self._summary_size = 0
+
+    # -- plain lines -------------------------------------------------------
+
+    def _write(self, text: str) -> None:
+        with self._lock:
+            self.out.write(text + "\n")
+            self.out.flush()
+
+    def info(self, message: str) -> None:
+        """A line of the action's own; it never starts a workflow command."""
+        for line in secrets.redact(message).splitlines() or [""]:
+            if line.lstrip().startswith("::") or "##[" in line:
+                self.untrusted([line])
+            else:
+                self._write(line)
+
+    def untrusted(self, lines: Iterable[str]) -> None:
+        """Print text the action does not control, with workflow commands switched off."""
+        with self.commands_off() as emit:
+            for line in lines:
+                emit(line)
+
+    @contextmanager
+    def commands_off(self) -> Iterator[Callable[[str], None]]:
+        """Switch workflow commands off while streaming untrusted lines (child output)."""
+        token = _random.token_hex(16)
+        self._command("stop-commands", token)
+        try:
+            yield lambda line: self._write(secrets.redact(line))
+        finally:
+            self._write(f"::{token}::")
+
+    # -- workflow commands ------------------------------------------------
+
+    def _command(self, name: str, message: str = "", **properties: str) -> None:
+        self._write(str(Command(name, dict(properties), secrets.redact(message))))
+
+    def mask(self, secret: str) -> None:
+        """Mask a secret in the runner's log from now on, and in everything we print."""
+        for form in secrets.register(secret):
+            # Not via _command: redacting the mask command would mask nothing.
+            self._write(str(Command("add-mask", {}, form)))
+
+    def error(self, message: str, *, title: str | None = None) -> None:
+        props = {"title": secrets.redact(title)} if title else {}
+        self._command("error", message, **props)
+
+    def warning(self, message: str, *, title: str | None = None) -> None:
+        props = {"title": secrets.redact(title)} if title else {}
+        self._command("warning", message, **props)
+
+    def notice(self, message: str, *, title: str | None = None) -> None:
+        props = {"title": secrets.redact(title)} if title else {}
+        self._command("notice", message, **props)
+
+    def debug(self, message: str) -> None:
+        self._command("debug", message)
+
+    @contextmanager
+    def group(self, title: str) -> Iterator[None]:
+        """A foldable log group, one per step of the run."""
+        self._command("group", title)
+        try:
+            yield
+        finally:
+            self._command("endgroup")
+
+    # -- file commands ----------------------------------------------------
+
+    def set_output(self, name: str, value: str) -> None:
+        """Write an output with a random heredoc delimiter, so no value can end it early."""
+        value = secrets.redact(value)
+        if self.output_file is None:
+            # Outside GitHub (GitLab, CodeCatalyst) there is no output file: say it in the log.
+            self.info(f"output {name}={value}")
+            return
+        with self.output_file.open("a", encoding="utf-8", newline="") as f:
+            f.write(prepare_key_value_message(name, value) + "\n")
+
+    def add_summary(self, markdown: str) -> None:
+        """Append Markdown to the job summary, staying under the runner's 1 MiB limit."""
+        if self.summary_file is None:
+            return
+        data = secrets.redact(markdown).encode("utf-8")
+        if self._summary_size + len(data) > SUMMARY_LIMIT:
+            data = b"\n_(summary cut: the runner accepts at most 1 MiB)_\n"
+        self._summary_size += len(data)
+        with self.summary_file.open("ab") as f:
+            f.write(data)
+
+    # -- library logging --------------------------------------------------
+
+    def route_logging(self, debug: bool) -> None:
+        """Send the libraries' logs (botocore, urllib3, tenacity) through here, redacted
+        and with commands off: a debug log can hold a URL or an API error body."""
+        root = logging.getLogger()
+        for old in list(root.handlers):
+            root.removeHandler(old)
+        root.addHandler(_WorkflowLogHandler(self))
+        root.setLevel(logging.DEBUG if debug else logging.WARNING)
+
+
+class _WorkflowLogHandler(logging.Handler):
+    def __init__(self, workflow: Workflow):
+        super().__init__()
+        self.workflow = workflow
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = self.format(record)
+        except Exception:  # a library's bad format string must not end the run
+            text = f"{record.name}: (unformattable log record)"
+        self.workflow.untrusted(text.splitlines())
