@@ -1,0 +1,47 @@
+# shellcheck shell=bash
+# Static gates, sourced by .ci/run: `source .ci/gates.sh && ci_gates`.
+# Run from the repository root with the dev venv's bin first on PATH.
+# Every gate runs, each prints one result line, and any failure fails the call.
+
+# GitHub workflow examples (examples/gitlab-ci.yml is GitLab's format, not GitHub's).
+_ci_github_examples() {
+    local f
+    for f in examples/*.yml; do
+        [ -e "$f" ] || continue
+        [ "$(basename "$f")" = gitlab-ci.yml ] && continue
+        printf '%s\n' "$f"
+    done
+}
+
+_ci_gate() {
+    local name=$1
+    shift
+    local start=$SECONDS
+    if "$@"; then
+        printf 'gate %-10s ok (%ss)\n' "$name" "$((SECONDS - start))"
+        return 0
+    fi
+    printf 'gate %-10s FAILED: %s\n' "$name" "$*"
+    return 1
+}
+
+ci_gates() {
+    local failed=0 examples=()
+    mapfile -t examples < <(_ci_github_examples)
+
+    _ci_gate ruff ruff check . || failed=1
+    _ci_gate format ruff format --check . || failed=1
+    _ci_gate mypy mypy || failed=1
+    _ci_gate actionlint actionlint .github/workflows/*.yml "${examples[@]}" || failed=1
+    # Non-zero on any finding, informational included.
+    _ci_gate zizmor zizmor --offline --config .github/zizmor.yml .github/ action.yml "${examples[@]}" || failed=1
+    _ci_gate hadolint hadolint Dockerfile || failed=1
+    # -ll: fail on medium or high severity.
+    _ci_gate bandit bandit -q -ll -r ampaction entrypoint.py || failed=1
+
+    if [ "$failed" -ne 0 ]; then
+        echo "gates: FAILED"
+        return 1
+    fi
+    echo "gates: all passed"
+}
