@@ -1,0 +1,1171 @@
+"""In-process simulator of the AWS Amplify REST-JSON API and its incoming-webhook endpoint.
+
+Why this exists: the action talks to Amplify through boto3 and to Amplify's incoming
+webhook through plain HTTP.  Mocking boto3 at the Python level would let tests pass
+while the real wire protocol (URI templates, percent-encoded path parameters,
+``x-amzn-ErrorType`` error headers, epoch-second timestamps, pagination tokens) is
+wrong.  This module instead runs a real HTTP server on 127.0.0.1 that answers exactly
+what botocore's ``amplify`` service model (2017-07-25, protocol ``rest-json``)
+expects, so *unmodified* boto3 can be pointed at it with ``endpoint_url=sim.url`` or
+``AWS_ENDPOINT_URL_AMPLIFY=sim.url``.
+
+On top of the protocol it offers what tests of a deploy client need and real AWS
+cannot give: an injectable clock, scripted job status progressions, delayed job
+visibility, scripted faults (error statuses, dropped connections, "the server did
+the work but the client never heard back", slow answers) and a log of every request.
+
+Only the standard library is used so the simulator can run anywhere the tests run,
+including as a foreground demo server::
+
+    python tests/support/amplify_sim.py --port 8750 --app d1a2b3c4d5e6f7 --branch main
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import copy
+import json
+import re
+import secrets
+import socket
+import sys
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, cast
+from urllib.parse import parse_qs, unquote, urlsplit
+
+__all__ = [
+    "DEFAULT_JOB_PLAN",
+    "AmplifySimulator",
+    "Fault",
+    "RequestRecord",
+    "SimError",
+]
+
+JsonDict = dict[str, Any]
+Clock = Callable[[], float]
+PlanStep = tuple[str, float | None]
+
+ACCOUNT_ID = "123456789012"
+"""Fake account id used in ARNs (real ARNs always carry one, clients may parse it)."""
+
+DEFAULT_JOB_PLAN: tuple[PlanStep, ...] = (("PENDING", 1.0), ("RUNNING", 5.0), ("SUCCEED", None))
+"""Job status plan used for branches without :meth:`AmplifySimulator.set_job_plan`."""
+
+MAX_RESULTS_LIMIT = 50
+"""Upper bound of the ``MaxResults`` shape in the service model; larger values are rejected."""
+
+WEBHOOK_OPERATION = "Webhook"
+"""Operation name used for the incoming-webhook POST (it is not part of the botocore model)."""
+
+AMPLIFY_OPERATIONS: frozenset[str] = frozenset(
+    {
+        "GetApp",
+        "ListBranches",
+        "GetBranch",
+        "UpdateBranch",
+        "ListJobs",
+        "StartJob",
+        "GetJob",
+        "StopJob",
+        "ListWebhooks",
+        "CreateWebhook",
+        "GetWebhook",
+        "UpdateWebhook",
+        "DeleteWebhook",
+    }
+)
+"""Operations served, named exactly like botocore names them (fault injection keys)."""
+
+KNOWN_OPERATIONS: frozenset[str] = AMPLIFY_OPERATIONS | {WEBHOOK_OPERATION}
+
+ERROR_TYPE_BY_STATUS: dict[int, str] = {
+    400: "BadRequestException",
+    401: "UnauthorizedException",
+    403: "AccessDeniedException",
+    404: "NotFoundException",
+    429: "LimitExceededException",
+    500: "InternalFailureException",
+    503: "ServiceUnavailableException",
+}
+"""Default ``x-amzn-ErrorType`` for an injected fault status (``error_type`` overrides)."""
+
+JOB_TYPES: frozenset[str] = frozenset({"RELEASE", "RETRY", "MANUAL", "WEB_HOOK"})
+NON_TERMINAL_STATUSES: frozenset[str] = frozenset(
+    {"CREATED", "PENDING", "PROVISIONING", "RUNNING", "CANCELLING"}
+)
+"""A final plan status in this set never ends (no ``endTime``); anything else is terminal."""
+
+UPDATABLE_BRANCH_FIELDS: frozenset[str] = frozenset(
+    {
+        "description",
+        "framework",
+        "stage",
+        "enableNotification",
+        "enableAutoBuild",
+        "enableSkewProtection",
+        "environmentVariables",
+        "basicAuthCredentials",
+        "enableBasicAuth",
+        "enablePerformanceMode",
+        "buildSpec",
+        "ttl",
+        "displayName",
+        "enablePullRequestPreview",
+        "pullRequestEnvironmentName",
+        "backendEnvironmentArn",
+        "backend",
+        "computeRoleArn",
+    }
+)
+"""Body members of ``UpdateBranchRequest`` in the service model (URI members excluded)."""
+
+_CREDENTIAL_RE = re.compile(r"^AWS4-HMAC-SHA256\s+Credential=([^/,\s]+)/")
+
+
+class SimError(Exception):
+    """An error answered the rest-json way: status, ``x-amzn-ErrorType`` and ``{"message"}``.
+
+    Raised by operation handlers so that every failure path produces the exact shape
+    botocore parses into ``ClientError.response['Error']['Code']``.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        error_type: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(f"{status} {error_type}: {message}")
+        self.status = status
+        self.error_type = error_type
+        self.message = message
+        self.headers: dict[str, str] = dict(headers or {})
+
+
+def _not_found(message: str) -> SimError:
+    return SimError(404, "NotFoundException", message)
+
+
+def _bad_request(message: str) -> SimError:
+    return SimError(400, "BadRequestException", message)
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request as the simulator saw it, so tests can assert on what a client sent.
+
+    ``status`` is the HTTP status answered, or ``None`` when the connection was dropped
+    without a response.  ``time`` comes from the simulator's (possibly fake) clock.
+    """
+
+    operation: str
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any
+    headers: dict[str, str]
+    status: int | None
+    time: float
+    access_key: str | None = None
+
+    def header(self, name: str) -> str | None:
+        """Case-insensitive header lookup (HTTP header names are case-insensitive)."""
+        wanted = name.lower()
+        for key, value in self.headers.items():
+            if key.lower() == wanted:
+                return value
+        return None
+
+
+@dataclass
+class Fault:
+    """A scripted failure for the next ``times`` calls of ``operation`` (see ``fail``)."""
+
+    operation: str
+    status: int = 503
+    times: int = 1
+    retry_after: float | str | None = None
+    error_type: str | None = None
+    drop: bool = False
+    after_effect: bool = False
+    delay: float = 0.0
+
+    def resolved_error_type(self) -> str:
+        """Error type for the header: explicit override, else derived from the status."""
+        if self.error_type:
+            return self.error_type
+        if self.status in ERROR_TYPE_BY_STATUS:
+            return ERROR_TYPE_BY_STATUS[self.status]
+        return "InternalFailureException" if self.status >= 500 else "BadRequestException"
+
+    def to_error(self) -> SimError:
+        """The rest-json error this fault answers with."""
+        headers: dict[str, str] = {}
+        if self.retry_after is not None:
+            value = self.retry_after
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            headers["Retry-After"] = str(value)
+        error_type = self.resolved_error_type()
+        return SimError(self.status, error_type, f"Injected fault: {error_type}", headers)
+
+
+@dataclass
+class _Job:
+    """A job whose status is derived from the clock and its plan on every read.
+
+    Deriving instead of storing the status means a test only has to move its fake
+    clock; no background thread has to "advance" jobs.  The plan starts running at
+    ``visible_at`` (a job cannot progress while Amplify has not even listed it yet).
+    """
+
+    app_id: str
+    branch: str
+    job_id: str
+    job_arn: str
+    job_type: str
+    commit_id: str
+    commit_message: str
+    commit_time: float
+    start_time: float
+    visible_at: float
+    plan: tuple[PlanStep, ...]
+    stopped_at: float | None = None
+
+    def status_at(self, now: float) -> tuple[str, float | None]:
+        """Return ``(status, endTime)`` at ``now``; ``endTime`` only for terminal states."""
+        if self.stopped_at is not None and now >= self.stopped_at:
+            return "CANCELLED", self.stopped_at
+        started = self.visible_at
+        for index, (status, duration) in enumerate(self.plan):
+            final = duration is None or index == len(self.plan) - 1
+            if final:
+                end = None if status in NON_TERMINAL_STATUSES else started
+                return status, end
+            assert duration is not None
+            if now < started + duration:
+                return status, None
+            started += duration
+        return "PENDING", None  # pragma: no cover - plans are validated non-empty
+
+    def summary(self, now: float) -> JsonDict:
+        """The ``JobSummary`` shape of the service model."""
+        status, end = self.status_at(now)
+        result: JsonDict = {
+            "jobArn": self.job_arn,
+            "jobId": self.job_id,
+            "commitId": self.commit_id,
+            "commitMessage": self.commit_message,
+            "commitTime": self.commit_time,
+            "startTime": self.start_time,
+            "status": status,
+            "jobType": self.job_type,
+        }
+        if end is not None:
+            result["endTime"] = end
+        return result
+
+    def detail(self, now: float) -> JsonDict:
+        """The ``Job`` shape: summary plus one ``BUILD`` step mirroring the job status."""
+        summary = self.summary(now)
+        step: JsonDict = {
+            "stepName": "BUILD",
+            "startTime": self.visible_at,
+            "status": summary["status"],
+        }
+        if "endTime" in summary:
+            step["endTime"] = summary["endTime"]
+        return {"summary": summary, "steps": [step]}
+
+
+@dataclass
+class _Webhook:
+    """Stored webhook: the public ``Webhook`` shape plus its secret token."""
+
+    data: JsonDict
+    token: str
+    seq: int
+
+
+@dataclass
+class _Route:
+    method: str
+    segments: tuple[str, ...]
+    operation: str
+
+    def match(self, method: str, parts: Sequence[str]) -> dict[str, str] | None:
+        """Return URI parameters (already percent-decoded) when the route matches."""
+        if method != self.method or len(parts) != len(self.segments):
+            return None
+        params: dict[str, str] = {}
+        for pattern, raw in zip(self.segments, parts, strict=True):
+            if pattern.startswith("{"):
+                value = unquote(raw)
+                if not value:
+                    return None
+                params[pattern[1:-1]] = value
+            elif pattern != raw:
+                return None
+        return params
+
+
+@dataclass(frozen=True)
+class _Call:
+    """Decoded inputs of one operation: URI parameters, query string and JSON body."""
+
+    params: dict[str, str]
+    query: dict[str, str]
+    body: JsonDict
+
+
+_OpResult = tuple[int, JsonDict]
+
+
+def _route(method: str, template: str, operation: str) -> _Route:
+    return _Route(method, tuple(template.strip("/").split("/")), operation)
+
+
+# Method + requestUri of each operation, copied from the botocore service model.
+_ROUTES: tuple[_Route, ...] = (
+    _route("GET", "/apps/{appId}", "GetApp"),
+    _route("GET", "/apps/{appId}/branches", "ListBranches"),
+    _route("GET", "/apps/{appId}/branches/{branchName}", "GetBranch"),
+    _route("POST", "/apps/{appId}/branches/{branchName}", "UpdateBranch"),
+    _route("GET", "/apps/{appId}/branches/{branchName}/jobs", "ListJobs"),
+    _route("POST", "/apps/{appId}/branches/{branchName}/jobs", "StartJob"),
+    _route("GET", "/apps/{appId}/branches/{branchName}/jobs/{jobId}", "GetJob"),
+    _route("DELETE", "/apps/{appId}/branches/{branchName}/jobs/{jobId}/stop", "StopJob"),
+    _route("GET", "/apps/{appId}/webhooks", "ListWebhooks"),
+    _route("POST", "/apps/{appId}/webhooks", "CreateWebhook"),
+    _route("GET", "/webhooks/{webhookId}", "GetWebhook"),
+    _route("POST", "/webhooks/{webhookId}", "UpdateWebhook"),
+    _route("DELETE", "/webhooks/{webhookId}", "DeleteWebhook"),
+    _route("POST", "/prod/webhooks", WEBHOOK_OPERATION),
+)
+
+
+_OP_METHODS: dict[str, str] = {
+    route.operation: "_op_" + re.sub(r"(?<!^)([A-Z])", r"_\1", route.operation).lower()
+    for route in _ROUTES
+}
+"""Operation name -> handler method name on AmplifySimulator (``GetApp`` -> ``_op_get_app``)."""
+
+
+def _encode_token(kind: str, offset: int) -> str:
+    """Opaque pagination token; clients must echo it back, never build it."""
+    return base64.urlsafe_b64encode(f"{kind}:{offset}".encode()).decode()
+
+
+def _decode_token(kind: str, token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        decoded = base64.urlsafe_b64decode(token.encode()).decode()
+        prefix, _, number = decoded.partition(":")
+        offset = int(number)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _bad_request("Invalid nextToken.") from exc
+    if prefix != kind or offset < 0:
+        raise _bad_request("Invalid nextToken.")
+    return offset
+
+
+class _Server(ThreadingHTTPServer):
+    """Threading server that remembers open connections so ``stop`` can cut them.
+
+    Without this, a keep-alive connection opened by boto3 before ``stop()`` would keep
+    being served by its (daemon) handler thread after the simulator was stopped.
+    """
+
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], simulator: AmplifySimulator) -> None:
+        self.simulator = simulator
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Shut down every open client connection (used by ``AmplifySimulator.stop``)."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for conn in connections:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Translate HTTP to simulator calls; all state lives in ``AmplifySimulator``."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, like the real endpoint (botocore pools)
+    server_version = "AmplifySim/1.0"
+    # Send status line, headers and body in one segment: with the default unbuffered
+    # writer, Nagle + delayed ACK add ~40 ms to every keep-alive request.
+    wbufsize = -1
+    disable_nagle_algorithm = True
+
+    @property
+    def sim(self) -> AmplifySimulator:
+        return cast(_Server, self.server).simulator
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_PATCH(self) -> None:
+        self._dispatch("PATCH")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence the default stderr access log; ``verbose`` logs in ``_dispatch``."""
+
+    def _dispatch(self, method: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw_body = self.rfile.read(length) if length > 0 else b""
+        split = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
+        headers = {k: v for k, v in self.headers.items()}
+        outcome = self.sim._handle(method, split.path, query, raw_body, headers)
+        if outcome is None:  # scripted drop: no status line, no headers, nothing
+            self.close_connection = True
+            return
+        status, payload, extra_headers = outcome
+        data = json.dumps(payload).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in extra_headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):  # client gave up (timeout tests)
+            self.close_connection = True
+
+
+class AmplifySimulator:
+    """A fake Amplify endpoint with scriptable state, time and failures.
+
+    All state is guarded by one lock so concurrent clients (the server is threaded)
+    see a consistent world; the lock is never held while sleeping for a fault delay.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        clock: Clock = time.time,
+        default_page_size: int = MAX_RESULTS_LIMIT,
+        verbose: bool = False,
+    ) -> None:
+        self.host = host
+        self._requested_port = port
+        self.clock: Clock = clock
+        self.default_page_size = default_page_size
+        self.page_size_cap: int | None = None
+        self.verbose = verbose
+        self.rejected_access_keys: set[str] = set()
+        self.job_appear_delay: float = 0.0
+        self._lock = threading.RLock()
+        self._stop_event = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._apps: dict[str, JsonDict] = {}
+        self._branches: dict[tuple[str, str], JsonDict] = {}
+        self._webhooks: dict[str, _Webhook] = {}
+        self._webhook_seq = 0
+        self._jobs: dict[tuple[str, str], list[_Job]] = {}
+        self._job_counters: dict[tuple[str, str], int] = {}
+        self._plans: dict[tuple[str, str], tuple[PlanStep, ...]] = {}
+        self._faults: dict[str, deque[Fault]] = {}
+        self._requests: list[RequestRecord] = []
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> AmplifySimulator:
+        """Bind and serve in a daemon thread; returns ``self`` for chaining."""
+        if self._server is not None:
+            return self
+        self._stop_event.clear()
+        self._server = _Server((self.host, self._requested_port), self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"amplify-sim-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, cut open connections and wake handlers sleeping on a delay."""
+        server = self._server
+        if server is None:
+            return
+        self._stop_event.set()
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> AmplifySimulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The bound port (the OS-chosen one when constructed with ``port=0``)."""
+        if self._server is None:
+            raise RuntimeError("simulator is not running; call start() first")
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        """Base URL to hand to boto3 as ``endpoint_url`` / ``AWS_ENDPOINT_URL_AMPLIFY``."""
+        return f"http://{self.host}:{self.port}"
+
+    # ------------------------------------------------------------------ seeding
+
+    def _arn(self, region: str, resource: str) -> str:
+        return f"arn:aws:amplify:{region}:{ACCOUNT_ID}:{resource}"
+
+    def add_app(self, app_id: str, name: str = "app", region: str = "us-east-1") -> JsonDict:
+        """Create an app (the ``App`` shape) and return a copy of it."""
+        now = self.clock()
+        app: JsonDict = {
+            "appId": app_id,
+            "appArn": self._arn(region, f"apps/{app_id}"),
+            "name": name,
+            "tags": {},
+            "description": "",
+            "repository": "",
+            "platform": "WEB_COMPUTE",
+            "createTime": now,
+            "updateTime": now,
+            "environmentVariables": {},
+            "defaultDomain": f"{app_id}.amplifyapp.com",
+            "enableBranchAutoBuild": False,
+            "enableBranchAutoDeletion": False,
+            "enableBasicAuth": False,
+        }
+        with self._lock:
+            self._apps[app_id] = app
+            return copy.deepcopy(app)
+
+    def add_branch(self, app_id: str, branch: str, enable_auto_build: bool = False) -> JsonDict:
+        """Create a branch (the ``Branch`` shape) on an existing app; returns a copy."""
+        now = self.clock()
+        with self._lock:
+            app = self._require_app_for_setup(app_id)
+            data: JsonDict = {
+                "branchArn": f"{app['appArn']}/branches/{branch}",
+                "branchName": branch,
+                "description": "",
+                "tags": {},
+                "stage": "PRODUCTION",
+                "displayName": branch.replace("/", "-"),
+                "enableNotification": False,
+                "createTime": now,
+                "updateTime": now,
+                "environmentVariables": {},
+                "enableAutoBuild": enable_auto_build,
+                "customDomains": [],
+                "framework": "Web",
+                "activeJobId": "",
+                "totalNumberOfJobs": "0",
+                "enableBasicAuth": False,
+                "ttl": "5",
+                "enablePullRequestPreview": False,
+            }
+            self._branches[(app_id, branch)] = data
+            return self._branch_view(app_id, branch)
+
+    def add_webhook(
+        self,
+        app_id: str,
+        branch: str,
+        description: str,
+        create_time: float | None = None,
+    ) -> JsonDict:
+        """Create a webhook as if by ``CreateWebhook``; ``create_time`` orders listings."""
+        with self._lock:
+            self._require_app_for_setup(app_id)
+            if (app_id, branch) not in self._branches:
+                raise ValueError(f"unknown branch {branch!r} of app {app_id!r}")
+            return self._create_webhook(app_id, branch, description, create_time)
+
+    def add_job(
+        self,
+        app_id: str,
+        branch: str,
+        job_type: str = "RELEASE",
+        *,
+        commit_id: str = "HEAD",
+        commit_message: str = "",
+        start_time: float | None = None,
+    ) -> JsonDict:
+        """Seed a job (e.g. history for ListJobs pagination); returns its ``JobSummary``."""
+        with self._lock:
+            self._require_app_for_setup(app_id)
+            if (app_id, branch) not in self._branches:
+                raise ValueError(f"unknown branch {branch!r} of app {app_id!r}")
+            job = self._create_job(
+                app_id,
+                branch,
+                job_type,
+                commit_id=commit_id,
+                commit_message=commit_message,
+                start_time=start_time,
+            )
+            return job.summary(self.clock())
+
+    def set_job_plan(self, app_id: str, branch: str, plan: Iterable[PlanStep]) -> None:
+        """Script how future jobs of a branch progress: ``[(status, seconds|None), ...]``.
+
+        Each status lasts that many seconds of the simulator clock; the last entry (or
+        one with ``None``) is final.  Jobs copy the plan when created, so changing it
+        does not rewrite the history of existing jobs.
+        """
+        steps = tuple((str(status), None if dur is None else float(dur)) for status, dur in plan)
+        if not steps:
+            raise ValueError("a job plan needs at least one status")
+        with self._lock:
+            self._plans[(app_id, branch)] = steps
+
+    def _require_app_for_setup(self, app_id: str) -> JsonDict:
+        app = self._apps.get(app_id)
+        if app is None:
+            raise ValueError(f"unknown app {app_id!r}; call add_app first")
+        return app
+
+    # ------------------------------------------------------------------ faults
+
+    def fail(
+        self,
+        operation: str,
+        status: int = 503,
+        times: int = 1,
+        *,
+        retry_after: float | str | None = None,
+        error_type: str | None = None,
+        drop: bool = False,
+        after_effect: bool = False,
+        delay: float = 0.0,
+    ) -> Fault:
+        """Make the next ``times`` calls of ``operation`` fail; faults queue in order.
+
+        ``drop`` closes the connection without any response.  ``after_effect`` performs
+        the real work first and only then fails/drops ("the server may have received
+        it").  ``delay`` sleeps before answering (for client timeouts); with a status
+        below 400 the fault only delays and the call then succeeds normally.
+        """
+        if operation not in KNOWN_OPERATIONS:
+            raise ValueError(f"unknown operation {operation!r}; known: {sorted(KNOWN_OPERATIONS)}")
+        if times < 1:
+            raise ValueError("times must be >= 1")
+        fault = Fault(
+            operation,
+            status,
+            times,
+            retry_after=retry_after,
+            error_type=error_type,
+            drop=drop,
+            after_effect=after_effect,
+            delay=delay,
+        )
+        with self._lock:
+            self._faults.setdefault(operation, deque()).append(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        """Forget all pending faults."""
+        with self._lock:
+            self._faults.clear()
+
+    def _take_fault(self, operation: str) -> Fault | None:
+        with self._lock:
+            queue = self._faults.get(operation)
+            if not queue:
+                return None
+            fault = queue[0]
+            fault.times -= 1
+            if fault.times <= 0:
+                queue.popleft()
+            return fault
+
+    # ------------------------------------------------------------------ observation
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """Snapshot (a copy) of every request received so far, in arrival order."""
+        with self._lock:
+            return list(self._requests)
+
+    def operations(self) -> list[str]:
+        """Operation names of all recorded requests, in order."""
+        with self._lock:
+            return [record.operation for record in self._requests]
+
+    def count(self, operation: str) -> int:
+        """How many requests of ``operation`` were received (including failed ones)."""
+        with self._lock:
+            return sum(1 for record in self._requests if record.operation == operation)
+
+    def clear_requests(self) -> None:
+        """Forget the request log (e.g. after test setup)."""
+        with self._lock:
+            self._requests.clear()
+
+    def webhooks(self, app_id: str) -> list[JsonDict]:
+        """Copies of the app's webhooks in listing order (createTime, then creation)."""
+        with self._lock:
+            return [copy.deepcopy(hook.data) for hook in self._sorted_webhooks(app_id)]
+
+    def jobs(self, app_id: str, branch: str) -> list[JsonDict]:
+        """Every job of a branch as ``JobSummary`` dicts, oldest first, with the current
+        status -- including jobs still hidden by ``job_appear_delay``."""
+        with self._lock:
+            now = self.clock()
+            return [job.summary(now) for job in self._jobs.get((app_id, branch), [])]
+
+    # ------------------------------------------------------------------ request pipeline
+
+    def _handle(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        raw_body: bytes,
+        headers: dict[str, str],
+    ) -> tuple[int, JsonDict, dict[str, str]] | None:
+        """Process one HTTP request; ``None`` means drop the connection unanswered."""
+        parts = path.strip("/").split("/") if path.strip("/") else []
+        operation, params = "Unknown", {}
+        for route in _ROUTES:
+            matched = route.match(method, parts)
+            if matched is not None:
+                operation, params = route.operation, matched
+                break
+        body: Any = None
+        body_error: SimError | None = None
+        if raw_body:
+            try:
+                body = json.loads(raw_body)
+            except ValueError:
+                body_error = _bad_request("Request body is not valid JSON.")
+        access_key: str | None = None
+        fault: Fault | None = None
+        response: tuple[int, JsonDict, dict[str, str]] | None
+        try:
+            if operation == "Unknown":
+                raise SimError(404, "UnknownOperationException", f"No route for {method} {path}")
+            if operation != WEBHOOK_OPERATION:
+                access_key = self._access_key_of(headers)
+                self._check_auth(headers, access_key)
+                if body_error is not None:
+                    raise body_error
+            fault = self._take_fault(operation)
+            if fault is not None and not fault.after_effect:
+                self._stop_event.wait(fault.delay)
+                if fault.drop:
+                    raise _DropConnectionError
+                if fault.status >= 400:
+                    raise fault.to_error()
+            response = self._execute(operation, params, query, body)
+            if fault is not None and fault.after_effect:
+                self._stop_event.wait(fault.delay)
+                if fault.drop:
+                    raise _DropConnectionError
+                if fault.status >= 400:
+                    raise fault.to_error()
+        except _DropConnectionError:
+            response = None
+        except SimError as err:
+            error_headers = {"x-amzn-ErrorType": err.error_type, **err.headers}
+            response = (err.status, {"message": err.message}, error_headers)
+        except Exception as exc:
+            response = (
+                500,
+                {"message": f"Simulator error: {exc!r}"},
+                {"x-amzn-ErrorType": "InternalFailureException"},
+            )
+        if response is not None:
+            response[2].setdefault("x-amzn-RequestId", str(uuid.uuid4()))
+        record = RequestRecord(
+            operation=operation,
+            method=method,
+            path=path,
+            query=dict(query),
+            body=body,
+            headers=dict(headers),
+            status=None if response is None else response[0],
+            time=self.clock(),
+            access_key=access_key,
+        )
+        with self._lock:
+            self._requests.append(record)
+        if self.verbose:
+            shown = "dropped" if response is None else str(response[0])
+            print(f"[amplify-sim] {method} {path} -> {operation} {shown}", file=sys.stderr)
+        return response
+
+    @staticmethod
+    def _access_key_of(headers: dict[str, str]) -> str | None:
+        """Access key id from a SigV4 ``Authorization`` header, if it has one."""
+        auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+        match = _CREDENTIAL_RE.match(auth)
+        return None if match is None else match.group(1)
+
+    def _check_auth(self, headers: dict[str, str], access_key: str | None) -> None:
+        """Require a SigV4-looking Authorization header; reject listed access keys."""
+        if not any(k.lower() == "authorization" and v for k, v in headers.items()):
+            raise SimError(
+                403, "MissingAuthenticationTokenException", "Missing Authentication Token"
+            )
+        if access_key is None:
+            raise SimError(
+                403,
+                "IncompleteSignatureException",
+                "Authorization header requires 'Credential' parameter.",
+            )
+        if access_key in self.rejected_access_keys:
+            raise SimError(
+                403,
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.",
+            )
+
+    def _execute(
+        self, operation: str, params: dict[str, str], query: dict[str, str], body: Any
+    ) -> tuple[int, JsonDict, dict[str, str]]:
+        handler: Callable[[_Call], _OpResult] = getattr(self, _OP_METHODS[operation])
+        call = _Call(params, query, body if isinstance(body, dict) else {})
+        with self._lock:
+            status, payload = handler(call)
+        return status, payload, {}
+
+    # ------------------------------------------------------------------ state helpers (lock held)
+
+    def _app(self, app_id: str) -> JsonDict:
+        app = self._apps.get(app_id)
+        if app is None:
+            raise _not_found(f"App {app_id} not found.")
+        return app
+
+    def _branch(self, app_id: str, branch: str) -> JsonDict:
+        self._app(app_id)
+        data = self._branches.get((app_id, branch))
+        if data is None:
+            raise _not_found(f"Branch {branch} not found for app {app_id}.")
+        return data
+
+    def _branch_view(self, app_id: str, branch: str) -> JsonDict:
+        view = copy.deepcopy(self._branches[(app_id, branch)])
+        jobs = self._jobs.get((app_id, branch), [])
+        view["totalNumberOfJobs"] = str(len(jobs))
+        view["activeJobId"] = jobs[-1].job_id if jobs else ""
+        return view
+
+    def _webhook(self, webhook_id: str) -> _Webhook:
+        hook = self._webhooks.get(webhook_id)
+        if hook is None:
+            raise _not_found(f"Webhook {webhook_id} not found.")
+        return hook
+
+    def _sorted_webhooks(self, app_id: str) -> list[_Webhook]:
+        hooks = [h for h in self._webhooks.values() if h.data["appId"] == app_id]
+        return sorted(hooks, key=lambda h: (h.data["createTime"], h.seq))
+
+    def _create_webhook(
+        self, app_id: str, branch: str, description: str, create_time: float | None
+    ) -> JsonDict:
+        now = self.clock() if create_time is None else create_time
+        webhook_id = str(uuid.uuid4())
+        token = secrets.token_urlsafe(32)
+        region = self._apps[app_id]["appArn"].split(":")[3]
+        data: JsonDict = {
+            "webhookArn": self._arn(region, f"apps/{app_id}/webhooks/{webhook_id}"),
+            "webhookId": webhook_id,
+            "webhookUrl": f"{self.url}/prod/webhooks?id={webhook_id}&token={token}",
+            "appId": app_id,
+            "branchName": branch,
+            "description": description,
+            "createTime": now,
+            "updateTime": now,
+        }
+        self._webhook_seq += 1
+        self._webhooks[webhook_id] = _Webhook(data, token, self._webhook_seq)
+        return copy.deepcopy(data)
+
+    def _create_job(
+        self,
+        app_id: str,
+        branch: str,
+        job_type: str,
+        *,
+        commit_id: str,
+        commit_message: str,
+        start_time: float | None = None,
+        appear_delay: float = 0.0,
+    ) -> _Job:
+        key = (app_id, branch)
+        number = self._job_counters.get(key, 0) + 1
+        self._job_counters[key] = number
+        now = self.clock() if start_time is None else start_time
+        job = _Job(
+            app_id=app_id,
+            branch=branch,
+            job_id=str(number),
+            job_arn=f"{self._branches[key]['branchArn']}/jobs/{number:010d}",
+            job_type=job_type,
+            commit_id=commit_id,
+            commit_message=commit_message,
+            commit_time=now,
+            start_time=now,
+            visible_at=now + max(0.0, appear_delay),
+            plan=self._plans.get(key, DEFAULT_JOB_PLAN),
+        )
+        self._jobs.setdefault(key, []).append(job)
+        return job
+
+    def _visible_job(self, app_id: str, branch: str, job_id: str) -> _Job:
+        self._branch(app_id, branch)
+        now = self.clock()
+        for job in self._jobs.get((app_id, branch), []):
+            if job.job_id == job_id and job.visible_at <= now:
+                return job
+        raise _not_found(f"Job {job_id} not found for branch {branch}.")
+
+    def _page_size(self, query: dict[str, str]) -> int:
+        raw = query.get("maxResults")
+        if raw is None or raw == "":
+            return max(1, self.default_page_size)
+        try:
+            size = int(raw)
+        except ValueError as exc:
+            raise _bad_request("maxResults must be an integer.") from exc
+        if size < 0 or size > MAX_RESULTS_LIMIT:
+            raise _bad_request(f"maxResults must be between 0 and {MAX_RESULTS_LIMIT}.")
+        size = size if size > 0 else max(1, self.default_page_size)
+        # A service may return fewer items than asked and a nextToken: `page_size_cap`
+        # makes it do so, to prove a client follows every page.
+        return min(size, self.page_size_cap) if self.page_size_cap else size
+
+    def _paginate(
+        self, kind: str, items: list[JsonDict], query: dict[str, str]
+    ) -> tuple[list[JsonDict], str | None]:
+        offset = _decode_token(kind, query.get("nextToken"))
+        size = self._page_size(query)
+        page = items[offset : offset + size]
+        more = offset + size < len(items)
+        return page, _encode_token(kind, offset + size) if more else None
+
+    # ------------------------------------------------------------------ operations (lock held)
+
+    def _op_get_app(self, call: _Call) -> _OpResult:
+        return 200, {"app": copy.deepcopy(self._app(call.params["appId"]))}
+
+    def _op_list_branches(self, call: _Call) -> _OpResult:
+        app_id = call.params["appId"]
+        self._app(app_id)
+        items = [self._branch_view(a, b) for (a, b) in self._branches if a == app_id]
+        page, token = self._paginate("branches", items, call.query)
+        result: JsonDict = {"branches": page}
+        if token:
+            result["nextToken"] = token
+        return 200, result
+
+    def _op_get_branch(self, call: _Call) -> _OpResult:
+        self._branch(call.params["appId"], call.params["branchName"])
+        return 200, {"branch": self._branch_view(call.params["appId"], call.params["branchName"])}
+
+    def _op_update_branch(self, call: _Call) -> _OpResult:
+        data = self._branch(call.params["appId"], call.params["branchName"])
+        for key, value in call.body.items():
+            if key in UPDATABLE_BRANCH_FIELDS:
+                data[key] = copy.deepcopy(value)
+        data["updateTime"] = self.clock()
+        return 200, {"branch": self._branch_view(call.params["appId"], call.params["branchName"])}
+
+    def _op_list_jobs(self, call: _Call) -> _OpResult:
+        app_id, branch = call.params["appId"], call.params["branchName"]
+        self._branch(app_id, branch)
+        now = self.clock()
+        visible = [j for j in self._jobs.get((app_id, branch), []) if j.visible_at <= now]
+        visible.sort(key=lambda j: int(j.job_id), reverse=True)  # newest first, like Amplify
+        page, token = self._paginate("jobs", [j.summary(now) for j in visible], call.query)
+        result: JsonDict = {"jobSummaries": page}
+        if token:
+            result["nextToken"] = token
+        return 200, result
+
+    def _op_start_job(self, call: _Call) -> _OpResult:
+        app_id, branch = call.params["appId"], call.params["branchName"]
+        self._branch(app_id, branch)
+        job_type = call.body.get("jobType")
+        if job_type not in JOB_TYPES:
+            raise _bad_request(f"Invalid jobType {job_type!r}.")
+        commit_id = str(call.body.get("commitId") or "HEAD")
+        commit_message = str(call.body.get("commitMessage") or "")
+        if job_type == "RETRY":
+            retried = self._visible_job(app_id, branch, str(call.body.get("jobId") or ""))
+            commit_id, commit_message = retried.commit_id, retried.commit_message
+        job = self._create_job(
+            app_id, branch, str(job_type), commit_id=commit_id, commit_message=commit_message
+        )
+        return 200, {"jobSummary": job.summary(self.clock())}
+
+    def _op_get_job(self, call: _Call) -> _OpResult:
+        job = self._visible_job(
+            call.params["appId"], call.params["branchName"], call.params["jobId"]
+        )
+        return 200, {"job": job.detail(self.clock())}
+
+    def _op_stop_job(self, call: _Call) -> _OpResult:
+        job = self._visible_job(
+            call.params["appId"], call.params["branchName"], call.params["jobId"]
+        )
+        now = self.clock()
+        status, _end = job.status_at(now)
+        if status in NON_TERMINAL_STATUSES and job.stopped_at is None:
+            job.stopped_at = now
+        return 200, {"jobSummary": job.summary(now)}
+
+    def _op_list_webhooks(self, call: _Call) -> _OpResult:
+        app_id = call.params["appId"]
+        self._app(app_id)
+        items = [copy.deepcopy(h.data) for h in self._sorted_webhooks(app_id)]
+        page, token = self._paginate("webhooks", items, call.query)
+        result: JsonDict = {"webhooks": page}
+        if token:
+            result["nextToken"] = token
+        return 200, result
+
+    def _op_create_webhook(self, call: _Call) -> _OpResult:
+        app_id = call.params["appId"]
+        self._app(app_id)
+        branch = call.body.get("branchName")
+        if not isinstance(branch, str) or not branch:
+            raise _bad_request("branchName is required.")
+        self._branch(app_id, branch)
+        description = str(call.body.get("description") or "")
+        return 200, {"webhook": self._create_webhook(app_id, branch, description, None)}
+
+    def _op_get_webhook(self, call: _Call) -> _OpResult:
+        return 200, {"webhook": copy.deepcopy(self._webhook(call.params["webhookId"]).data)}
+
+    def _op_update_webhook(self, call: _Call) -> _OpResult:
+        hook = self._webhook(call.params["webhookId"])
+        branch = call.body.get("branchName")
+        if branch is not None:
+            self._branch(hook.data["appId"], str(branch))
+            hook.data["branchName"] = str(branch)
+        if call.body.get("description") is not None:
+            hook.data["description"] = str(call.body["description"])
+        hook.data["updateTime"] = self.clock()
+        return 200, {"webhook": copy.deepcopy(hook.data)}
+
+    def _op_delete_webhook(self, call: _Call) -> _OpResult:
+        hook = self._webhook(call.params["webhookId"])
+        del self._webhooks[call.params["webhookId"]]
+        return 200, {"webhook": copy.deepcopy(hook.data)}
+
+    def _op_webhook(self, call: _Call) -> _OpResult:
+        """Incoming webhook: valid id+token starts a WEB_HOOK build on the hook's branch."""
+        hook = self._webhooks.get(call.query.get("id", ""))
+        token = call.query.get("token", "")
+        if hook is None or not secrets.compare_digest(hook.token.encode(), token.encode()):
+            raise SimError(403, "ForbiddenException", "Invalid webhook id or token.")
+        operation = call.query.get("operation")
+        if operation is not None and operation.lower() != "startbuild":
+            raise _bad_request(f"Unsupported webhook operation {operation!r}.")
+        app_id, branch = hook.data["appId"], hook.data["branchName"]
+        self._branch(app_id, branch)
+        message = call.body.get("commitMessage")
+        self._create_job(
+            app_id,
+            branch,
+            "WEB_HOOK",
+            commit_id="HEAD",
+            commit_message=message if isinstance(message, str) else "Build triggered by webhook",
+            appear_delay=self.job_appear_delay,
+        )
+        return 200, {"requestId": str(uuid.uuid4())}
+
+
+class _DropConnectionError(Exception):
+    """Internal signal: close the connection without writing a response."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the simulator in the foreground for manual demos, until Ctrl-C."""
+    parser = argparse.ArgumentParser(description="Local AWS Amplify API simulator")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--app", action="append", default=None, help="app id (repeatable)")
+    parser.add_argument("--branch", action="append", default=None, help="branch (repeatable)")
+    parser.add_argument("--region", default="us-east-1")
+    parser.add_argument("--quiet", action="store_true", help="do not log each request")
+    args = parser.parse_args(argv)
+    sim = AmplifySimulator(args.host, args.port, verbose=not args.quiet)
+    sim.start()
+    try:
+        for app_id in args.app or ["d1a2b3c4d5e6f7"]:
+            sim.add_app(app_id, region=args.region)
+            for branch in args.branch or ["main"]:
+                sim.add_branch(app_id, branch)
+            print(f"app {app_id}: branches {', '.join(args.branch or ['main'])}", flush=True)
+        print(f"Amplify simulator listening on {sim.url}", flush=True)
+        print(f"  export AWS_ENDPOINT_URL_AMPLIFY={sim.url}", flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sim.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

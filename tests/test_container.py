@@ -1,0 +1,202 @@
+"""The action's image, built from the real Dockerfile and run as the runner runs it.
+
+The base is a local stand-in for the official Node image (same Debian release,
+same Node major; tests/support/standin_base.sh); AWS is the Amplify simulator
+on 127.0.0.1, reached through `--network host`; `ampx` is the fixture's stub.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import yaml
+from amplify_sim import AmplifySimulator
+from docker_action import REPO, action_env, build_image, engine_available, run_action, standin_base
+from runner import CommandLog, RunnerFiles
+
+pytestmark = pytest.mark.container
+
+APP_ID = "d1a2b3c4d5e6f7"
+FIXTURE = REPO / "tests" / "fixtures" / "gen2-app"
+RECORD = ".ampx-record.jsonl"  # inside the workspace, so the host can read it
+AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "AKIDTEST",
+    "AWS_SECRET_ACCESS_KEY": "secret",
+    "AWS_REGION": "us-east-1",
+}
+# What the runner makes of an expression default on a push to main.
+EXPRESSION_DEFAULTS = {"${{ github.head_ref || github.ref_name }}": "main"}
+
+
+def declared_inputs() -> dict[str, str]:
+    """Every input of action.yml with its default, as the runner sets them."""
+    meta = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
+    declared = {}
+    for name, spec in meta["inputs"].items():
+        default = str((spec or {}).get("default", ""))
+        if "${{" in default:
+            default = EXPRESSION_DEFAULTS[default]  # a new expression: teach it here
+        declared[name] = default
+    return declared
+
+
+@pytest.fixture(scope="session")
+def image() -> Iterator[str]:
+    reason = engine_available()
+    if reason is not None:
+        pytest.skip(f"NO DOCKER ENGINE, container tests not run: {reason}")
+    base = standin_base("trixie", 24)
+    tag = f"ampaction-test:{os.getpid()}"
+    # A failing build is a failure, not a skip.
+    build_image(REPO, tag, base)
+    yield tag
+    subprocess.run(["docker", "rmi", "-f", tag], capture_output=True, check=False)
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> RunnerFiles:
+    workspace = tmp_path / "workspace"
+    shutil.copytree(FIXTURE, workspace, ignore=shutil.ignore_patterns("node_modules"))
+    return RunnerFiles(root=tmp_path / "runner", workspace=workspace)
+
+
+@pytest.fixture
+def sim() -> Iterator[AmplifySimulator]:
+    with AmplifySimulator() as sim:
+        sim.add_app(APP_ID)
+        sim.add_branch(APP_ID, "main")
+        yield sim
+
+
+def run(
+    image: str,
+    files: RunnerFiles,
+    sim: AmplifySimulator,
+    *,
+    inputs: dict[str, str] | None = None,
+    job_env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    job = {
+        **AWS_ENV,
+        "AWS_ENDPOINT_URL_AMPLIFY": sim.url,
+        "STUB_AMPX_RECORD": f"/github/workspace/{RECORD}",
+        **(job_env or {}),
+    }
+    env = action_env(
+        {"app-id": APP_ID, "branch": "main", **(inputs or {})},
+        files,
+        declared=declared_inputs(),
+        job_env=job,
+    )
+    return run_action(image, env, files, timeout=240)
+
+
+def ampx_calls(files: RunnerFiles) -> list[dict[str, object]]:
+    record = files.workspace / RECORD
+    if not record.exists():
+        return []
+    return [json.loads(line) for line in record.read_text().splitlines() if line]
+
+
+def shown(text: str) -> str:
+    """What the runner's log shows: `::add-mask::` lines are consumed, not shown."""
+    return "\n".join(
+        line for line in text.splitlines() if not line.lstrip().startswith("::add-mask::")
+    )
+
+
+def explain(done: subprocess.CompletedProcess[str]) -> str:
+    return f"exit {done.returncode}\n--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
+
+
+def test_image_has_its_runtime(image: str, tmp_path: Path) -> None:
+    files = RunnerFiles(root=tmp_path / "runner", workspace=tmp_path / "ws")
+    files.workspace.mkdir()
+    env = action_env({}, files, job_env={"PATH": "utter-nonsense"})
+    done = run_action(
+        image,
+        env,
+        files,
+        entrypoint="/opt/ampaction/venv/bin/python",
+        args=["-c", "import actions_toolkit.core, boto3, requests, tenacity; print('ok')"],
+    )
+    assert done.returncode == 0, explain(done)
+    assert done.stdout.strip() == "ok"
+    tools = run_action(
+        image,
+        action_env({}, files),
+        files,
+        entrypoint="sh",
+        args=[
+            "-c",
+            "node --version && corepack --version && git config --system --get-all "
+            "safe.directory && ! /opt/ampaction/venv/bin/python -m pip --version",
+        ],
+    )
+    assert tools.returncode == 0, explain(tools)
+    assert tools.stdout.startswith("v24."), explain(tools)
+    assert "/github/workspace" in tools.stdout
+
+
+def assert_happy(
+    done: subprocess.CompletedProcess[str], files: RunnerFiles, sim: AmplifySimulator
+) -> None:
+    assert done.returncode == 0, explain(done)
+    outputs = files.outputs()
+    assert outputs.get("backend-deployed") == "true", outputs
+    assert outputs.get("frontend-triggered") == "true", outputs
+    assert outputs.get("webhook-created") == "true", outputs
+    assert sim.count("CreateWebhook") == 1
+    assert sim.count("Webhook") == 1
+    calls = ampx_calls(files)
+    assert len(calls) == 1, calls
+    assert calls[0]["argv"] == ["pipeline-deploy", "--branch", "main", "--app-id", APP_ID]
+    assert calls[0]["env"]["CI"] == "1"
+    hooks = sim.webhooks(APP_ID)
+    token = parse_qs(urlparse(hooks[0]["webhookUrl"]).query)["token"][0]
+    for name, text in {
+        "stdout": shown(done.stdout),
+        "stderr": shown(done.stderr),
+        "outputs": json.dumps(outputs),
+        "summary": files.summary(),
+    }.items():
+        assert token not in text, f"webhook token leaked into {name}"
+
+
+def test_happy_path(image: str, files: RunnerFiles, sim: AmplifySimulator) -> None:
+    assert_happy(run(image, files, sim), files, sim)
+
+
+def test_backend_failure_stops_before_the_frontend(
+    image: str, files: RunnerFiles, sim: AmplifySimulator
+) -> None:
+    done = run(image, files, sim, job_env={"STUB_AMPX_EXIT": "3"})
+    assert done.returncode != 0, explain(done)
+    errors = CommandLog.parse(done.stdout + done.stderr).errors()
+    assert any(re.search(r"\bexit(ed)?( with)? code 3\b", e) for e in errors), explain(done)
+    assert sim.count("Webhook") == 0
+
+
+def test_bad_input_fails_before_doing_anything(
+    image: str, files: RunnerFiles, sim: AmplifySimulator
+) -> None:
+    done = run(image, files, sim, inputs={"max-attempts": "zero"})
+    assert done.returncode == 1, explain(done)
+    errors = CommandLog.parse(done.stdout + done.stderr).errors()
+    assert len(errors) == 1, explain(done)
+    assert "max-attempts" in errors[0]
+    assert not (files.workspace / "node_modules").exists()
+    assert sim.requests == []
+
+
+def test_job_path_does_not_matter(image: str, files: RunnerFiles, sim: AmplifySimulator) -> None:
+    done = run(image, files, sim, job_env={"PATH": "utter-nonsense"})
+    assert_happy(done, files, sim)
