@@ -258,7 +258,8 @@ def read_settings(env: Mapping[str, str], argv: Sequence[str] = ()) -> Settings:
             )
 
     if errors:
-        raise BadInputs(errors)
+        order = list(DEFAULTS)
+        raise BadInputs(sorted(errors, key=lambda e: order.index(e.input)))
     assert working_directory is not None  # noqa: S101 - no error means it resolved
     return Settings(
         app_id=app_id,

@@ -74,7 +74,8 @@ def run(settings: Settings, workflow: Workflow, cancellation: Cancellation, repo
     )
 
     # Preflight, only for the parts of the run that reach AWS.
-    if amplify and (s.deploy_backend or s.triggers_frontend):
+    finds_webhook = s.triggers_frontend and (s.webhook_url is None or s.wait_for_frontend)
+    if amplify and (s.deploy_backend or finds_webhook):
         with report.step("Preflight", workflow) as step:
             branch = preflight.check_branch(amplify, workflow, s.app_id, s.branch)
             step.detail = "branch found" + (

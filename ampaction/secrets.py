@@ -30,8 +30,7 @@ def register(secret: str) -> list[str]:
         for key, value in parse_qsl(parts.query, keep_blank_values=True):
             if key == "token" and value:
                 forms.add(value)
-    for form in list(forms):
-        forms.update({quote(form, safe=""), quote_plus(form)})
+    forms |= {quote(f, safe="") for f in forms} | {quote_plus(f) for f in forms}
     forms = {f for f in forms if len(f) >= 4}
     with _lock:
         _secrets.update(forms)

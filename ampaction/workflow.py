@@ -41,6 +41,7 @@ class Workflow:
         self.out = out or sys.stdout
         self._lock = threading.Lock()
         self._summary_size = 0
+        self._masked: set[str] = set()
 
     # -- plain lines -------------------------------------------------------
 
@@ -81,6 +82,9 @@ class Workflow:
     def mask(self, secret: str) -> None:
         """Mask a secret in the runner's log from now on, and in everything we print."""
         for form in secrets.register(secret):
+            if form in self._masked:
+                continue
+            self._masked.add(form)
             # Not via _command: redacting the mask command would mask nothing.
             self._write(str(Command("add-mask", {}, form)))
 
