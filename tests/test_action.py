@@ -171,3 +171,14 @@ def test_given_webhook_url_skips_find_or_create_and_is_never_shown(run_action, s
     assert sim.count("Webhook") == 1
     assert run.outputs["webhook-id"] == hook["webhookId"]
     assert run.outputs["webhook-created"] == "false"
+
+
+def test_wait_for_frontend_reports_the_job(run_action, sim):
+    sim.set_job_plan(APP_ID, "main", [("PENDING", 1.0), ("RUNNING", 2.0), ("SUCCEED", None)])
+    run = run_action({"install": "false", "wait-for-frontend": "true"}, timeout=90)
+
+    assert run.exit_code == 0, run.log
+    assert run.outputs["job-id"] == "1"
+    assert run.outputs["job-status"] == "SUCCEED"
+    assert run.outputs["job-url"].endswith("/apps/d1a2b3c4d5e6f7/branches/main/deployments")
+    assert "Frontend job: `1`, SUCCEED" in run.summary
