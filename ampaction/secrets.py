@@ -9,6 +9,7 @@ the token either.
 
 from __future__ import annotations
 
+import re
 import threading
 from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
@@ -37,13 +38,23 @@ def register(secret: str) -> list[str]:
     return sorted(forms, key=len, reverse=True)
 
 
+# Webhook tokens the action has not seen yet: the SDK's debug log prints a
+# CreateWebhook response body before the action can register the URL in it.
+_UNSEEN_TOKENS = (
+    re.compile(r"([?&]token(?:=|%3D))[^&\s\"'\\<>]+", re.IGNORECASE),
+    re.compile(r"((?:%3F|%26)token%3D)[^%&\s\"'\\<>]+", re.IGNORECASE),
+)
+
+
 def redact(text: str) -> str:
-    """`text` with every registered secret replaced by `***`."""
+    """`text` with every registered secret, and anything shaped like a webhook token, as `***`."""
     with _lock:
         secrets = sorted(_secrets, key=len, reverse=True)
     for secret in secrets:
         if secret in text:
             text = text.replace(secret, MASK)
+    for pattern in _UNSEEN_TOKENS:
+        text = pattern.sub(lambda m: m.group(1) + MASK, text)
     return text
 
 

@@ -24,6 +24,7 @@ from actions_toolkit.file_command import prepare_key_value_message
 from ampaction import secrets
 
 SUMMARY_LIMIT = 1024 * 1024  # the runner refuses a step summary above 1 MiB
+_CUT_NOTICE = b"\n\n_(summary cut: the runner accepts at most 1 MiB)_\n"
 
 
 class Workflow:
@@ -41,6 +42,7 @@ class Workflow:
         self.out = out or sys.stdout
         self._lock = threading.Lock()
         self._summary_size = 0
+        self._summary_cut = False
         self._masked: set[str] = set()
 
     # -- plain lines -------------------------------------------------------
@@ -128,9 +130,14 @@ class Workflow:
         """Append Markdown to the job summary, staying under the runner's 1 MiB limit."""
         if self.summary_file is None:
             return
+        if self._summary_cut:
+            return
         data = secrets.redact(markdown).encode("utf-8")
-        if self._summary_size + len(data) > SUMMARY_LIMIT:
-            data = b"\n_(summary cut: the runner accepts at most 1 MiB)_\n"
+        room = SUMMARY_LIMIT - len(_CUT_NOTICE) - self._summary_size
+        if len(data) > room:
+            # Whole lines only, then say so: a cut mid-character or mid-table reads badly.
+            data = data[: max(0, room)].rsplit(b"\n", 1)[0] + _CUT_NOTICE
+            self._summary_cut = True
         self._summary_size += len(data)
         with self.summary_file.open("ab") as f:
             f.write(data)

@@ -175,10 +175,30 @@ def test_given_webhook_url_skips_find_or_create_and_is_never_shown(run_action, s
 
 def test_wait_for_frontend_reports_the_job(run_action, sim):
     sim.set_job_plan(APP_ID, "main", [("PENDING", 1.0), ("RUNNING", 2.0), ("SUCCEED", None)])
-    run = run_action({"install": "false", "wait-for-frontend": "true"}, timeout=90)
+    run = run_action({"wait-for-frontend": "true"}, timeout=90)
 
     assert run.exit_code == 0, run.log
     assert run.outputs["job-id"] == "1"
     assert run.outputs["job-status"] == "SUCCEED"
     assert run.outputs["job-url"].endswith("/apps/d1a2b3c4d5e6f7/branches/main/deployments")
     assert "Frontend job: `1`, SUCCEED" in run.summary
+
+
+def test_debug_mode_and_failures_never_show_the_token(run_action, sim):
+    """Every library's debug log on, retries, then a refusal: the hygiene check
+    (conftest) fails this test if the token shows anywhere but a mask command."""
+    sim.fail("Webhook", 503, times=1, retry_after=0)
+    sim.fail("Webhook", 200, drop=True)
+    sim.fail("Webhook", 403)
+
+    run = run_action(
+        {"debug": "true", "max-attempts": "5"},
+        job_env={"RUNNER_DEBUG": "1"},
+    )
+
+    assert run.exit_code == 1
+    assert "--debug" in run.ampx_calls()[0]["argv"]
+    assert "botocore" in run.log  # the SDK's debug log was really on
+    assert "HTTP 403" in run.errors()[0]
+    token = token_of(sim.webhooks(APP_ID)[0]["webhookUrl"])
+    assert token in run.stdout  # it was there to leak: in the mask commands only

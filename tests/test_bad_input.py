@@ -23,7 +23,10 @@ BAD = [
     ("outputs-out-dir", {"outputs-out-dir": "../../elsewhere"}),
     ("trigger-frontend", {"trigger-frontend": "on"}),
     ("frontend-branches", {"frontend-branches": " , \n "}),
-    ("webhook-url", {"webhook-url": "http://webhooks.example.com/prod/webhooks?id=1&token=NOTSOSECRET"}),
+    (
+        "webhook-url",
+        {"webhook-url": "http://webhooks.example.com/prod/webhooks?id=1&token=NOTSOSECRET"},
+    ),
     ("webhook-url", {"webhook-url": "not a url at all"}),
     ("webhook-description", {"webhook-description": "two\nlines"}),
     ("wait-for-frontend", {"wait-for-frontend": "maybe"}),
@@ -46,7 +49,9 @@ def assert_nothing_happened(run, sim) -> None:
     assert run.outputs["frontend-triggered"] == "false"
 
 
-@pytest.mark.parametrize(("name", "inputs"), BAD, ids=[f"{n}={list(i.values())[0]!r}" for n, i in BAD])
+@pytest.mark.parametrize(
+    ("name", "inputs"), BAD, ids=[f"{n}={next(iter(i.values()))!r}" for n, i in BAD]
+)
 def test_bad_input_is_named_and_nothing_happens(run_action, sim, name, inputs):
     run = run_action(inputs)
 

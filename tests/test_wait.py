@@ -76,7 +76,7 @@ def trigger_and_wait(sim, clock, plan, *, timeout=1800.0, appear_delay=0.0):
 
 def test_a_ten_minute_build_costs_at_most_40_calls_and_its_end_is_seen_within_15_s(world, clock):
     start = clock()
-    result, error, log, calls = trigger_and_wait(
+    result, error, _log, calls = trigger_and_wait(
         world, clock, [("PENDING", 5.0), ("RUNNING", 595.0), ("SUCCEED", None)]
     )
 
