@@ -200,3 +200,55 @@ def test_bad_input_fails_before_doing_anything(
 def test_job_path_does_not_matter(image: str, files: RunnerFiles, sim: AmplifySimulator) -> None:
     done = run(image, files, sim, job_env={"PATH": "utter-nonsense"})
     assert_happy(done, files, sim)
+
+
+def test_docker_stop_cancels_the_deploy_and_triggers_nothing(
+    image: str, files: RunnerFiles, sim: AmplifySimulator
+) -> None:
+    """The runner cancels with `docker stop` (SIGTERM, then SIGKILL after its grace
+    period): the action, PID 1 in the container, passes it to the CLI at once."""
+    import time
+
+    from docker_action import docker_run_args
+
+    env = action_env(
+        {"app-id": APP_ID, "branch": "main"},
+        files,
+        declared=declared_inputs(),
+        job_env={
+            **AWS_ENV,
+            "AWS_ENDPOINT_URL_AMPLIFY": sim.url,
+            "STUB_AMPX_SLEEP": "120",
+            "STUB_AMPX_STARTED": "/github/workspace/.ampx-started",
+            "STUB_AMPX_SIGNAL_RECORD": "/github/workspace/.ampx-signal",
+        },
+    )
+    name = f"ampaction-stop-{os.getpid()}"
+    docker = shutil.which("docker") or "docker"
+    cmd = docker_run_args(image, env, files)
+    cmd[0] = docker
+    cmd[2:2] = ["--name", name]
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        started = files.workspace / ".ampx-started"
+        deadline = time.monotonic() + 180
+        while not started.exists():
+            assert proc.poll() is None, proc.communicate()[0]
+            assert time.monotonic() < deadline, "the deploy never started"
+            time.sleep(0.2)
+        begin = time.monotonic()
+        # The runner's grace period: SIGKILL follows 7.5 s after SIGTERM; use 10 to see overruns.
+        subprocess.run([docker, "stop", "--time", "10", name], capture_output=True, check=True)
+        took = time.monotonic() - begin
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        subprocess.run([docker, "rm", "-f", name], capture_output=True, check=False)
+
+    assert took < 7.5, f"docker stop took {took:.1f} s: the runner would have killed it"
+    assert proc.returncode not in (0, 137), out  # exited by itself, not by SIGKILL
+    assert (files.workspace / ".ampx-signal").read_text() == "SIGTERM"
+    assert sim.count("Webhook") == 0 and sim.count("CreateWebhook") == 0
+    errors = CommandLog.parse(out).errors()
+    assert len(errors) == 1 and "Cancelled during deploy" in errors[0], out
