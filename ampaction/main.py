@@ -55,6 +55,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         code = 0
     except ActionError as e:
         report.failure = e
+        report.next_steps.extend(_next_steps(settings, report))
         workflow.error(e.message, title=e.title)
         code = e.exit_code
     except Exception as e:  # a bug of ours: still one redacted annotation, never a raw traceback
@@ -238,6 +239,27 @@ def _plan(
         report.plan("Trigger frontend build", line)
         if s.wait_for_frontend:
             workflow.info(f"- then wait up to {s.wait_timeout_minutes} min for the build")
+
+
+def _next_steps(s: Settings, report: Report) -> list[str]:
+    """After a failure: where things stand, and what to do about it."""
+    failed = next((step.name for step in report.steps if step.result == "failed"), None)
+    deployed = report.outputs["backend-deployed"] == "true"
+    steps = []
+    if failed and (failed.startswith("Install") or failed == "Deploy backend"):
+        steps.append(f"Open the `{failed}` log group above: it holds the full output.")
+        if failed == "Deploy backend" and not s.debug:
+            steps.append(
+                "Re-run with `debug: true` (or re-run with debug logging) for the CLI's detailed log."
+            )
+    if deployed and report.outputs["frontend-triggered"] != "true":
+        steps.append(
+            "The backend is deployed but no frontend build was started: re-run the job, or "
+            "start the build from the Amplify console."
+        )
+    if report.outputs["job-url"]:
+        steps.append(f"Amplify's view of the build: {report.outputs['job-url']}")
+    return steps
 
 
 def _webhook_id(url: str) -> str:

@@ -85,6 +85,7 @@ def test_backend_failure_fails_with_its_exit_code_and_triggers_nothing(run_actio
     assert [op for op in sim.operations() if "Webhook" in op] == []
     assert run.outputs["backend-deployed"] == "false"
     assert "| Deploy backend | ❌ failed |" in run.summary
+    assert "Open the `Deploy backend` log group above" in run.summary
 
 
 def test_project_without_the_cli_is_stopped_before_anything_is_fetched(
@@ -146,6 +147,16 @@ def test_a_400_on_the_trigger_is_not_retried(run_action, sim):
     assert sim.count("Webhook") == 1
     assert "HTTP 400" in run.errors()[0]
     assert run.outputs["frontend-triggered"] == "false"
+
+
+def test_a_failed_trigger_after_a_deploy_says_the_backend_is_deployed(run_action, sim):
+    sim.fail("Webhook", 404)
+
+    run = run_action()
+
+    assert run.exit_code == 1
+    assert run.outputs["backend-deployed"] == "true"
+    assert "The backend is deployed but no frontend build was started" in run.summary
 
 
 def test_retries_stop_at_max_attempts(run_action, sim):
