@@ -21,8 +21,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "support"))
 
-from amplify_sim import AmplifySimulator  # noqa: E402
-from runner import CommandLog, RunnerFiles, runner_env  # noqa: E402
+from amplify_sim import AmplifySimulator
+from runner import CommandLog, RunnerFiles, runner_env
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -92,7 +92,7 @@ class Harness:
         return found
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def harness() -> Iterator[Harness]:
     h = Harness()
     yield h
@@ -105,7 +105,9 @@ def harness() -> Iterator[Harness]:
             run.summary,
         ]
         for token in tokens:
-            assert all(token not in t for t in texts), "a webhook token leaked into the action's output"
+            assert all(token not in t for t in texts), (
+                "a webhook token leaked into the action's output"
+            )
 
 
 def shown_lines(text: str) -> str:
@@ -145,9 +147,7 @@ def workspace(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def run_action(
-    harness: Harness, tmp_path: Path, workspace: Path, sim: AmplifySimulator
-):  # type: ignore[no-untyped-def]
+def run_action(harness: Harness, tmp_path: Path, workspace: Path, sim: AmplifySimulator):  # type: ignore[no-untyped-def]
     """Run the entrypoint as the runner would, against `sim`, in `workspace`."""
 
     def run(
