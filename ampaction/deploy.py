@@ -24,7 +24,9 @@ OUTPUT_EXTENSIONS = {
     "dart": "dart",
 }
 # Node's exit code when the event loop empties while a top-level await is
-# pending: what ampx does when a deploy dies quietly without --debug.
+# pending: what ampx 1.x does when a deploy fails and its telemetry endpoint
+# cannot be reached (its upload promise never settles, so the error handler
+# that would print the cause never runs, with or without --debug).
 NODE_UNSETTLED_AWAIT = 13
 
 
@@ -51,7 +53,14 @@ def check_cli_declared(settings: Settings) -> None:
 def install(
     settings: Settings, pm: PackageManager, workflow: Workflow, cancellation: Cancellation
 ) -> None:
-    _run("install", list(pm.install_argv), settings, workflow, cancellation)
+    _run(
+        "install",
+        pm.install_command,
+        list(pm.install_argv),
+        settings=settings,
+        workflow=workflow,
+        cancellation=cancellation,
+    )
 
 
 def deploy_backend(
@@ -60,7 +69,15 @@ def deploy_backend(
     """Run `pipeline-deploy`; return the amplify_outputs file it wrote, if found."""
     if not project.cli_installed(settings.working_directory):
         raise project.missing_cli_error(_label(settings), installed_checked=True)
-    _run("deploy", pm.run_cli(*pipeline_deploy_args(settings)), settings, workflow, cancellation)
+    argv = pm.run_cli(*pipeline_deploy_args(settings))
+    _run(
+        "deploy",
+        "ampx pipeline-deploy",
+        argv,
+        settings=settings,
+        workflow=workflow,
+        cancellation=cancellation,
+    )
     return outputs_file(settings)
 
 
@@ -72,8 +89,15 @@ def outputs_file(settings: Settings) -> Path | None:
 
 
 def _run(
-    step: str, argv: list[str], settings: Settings, workflow: Workflow, cancellation: Cancellation
+    step: str,
+    what: str,
+    argv: list[str],
+    *,
+    settings: Settings,
+    workflow: Workflow,
+    cancellation: Cancellation,
 ) -> None:
+    """Run one child; `what` names it in the user's words (`pnpm install …`, not `corepack …`)."""
     if cancellation.requested:
         raise Cancelled(step)
     workflow.info("$ " + " ".join(_shell_word(a) for a in argv))
@@ -88,24 +112,23 @@ def _run(
         raise Cancelled(step)
     if finished.exit_code != 0:
         raise ActionError(
-            _failure_message(step, argv, finished.exit_code, finished.tail, settings),
+            _failure_message(step, what, finished.exit_code, finished.tail, settings),
             title=f"{'Backend deploy' if step == 'deploy' else 'Install'} failed",
             exit_code=finished.exit_code if 0 < finished.exit_code < 256 else 1,
         )
 
 
-def _failure_message(
-    step: str, argv: list[str], code: int, tail: list[str], settings: Settings
-) -> str:
-    tool = Path(argv[0]).name
-    what = f"`{tool} {argv[1]}`" if step == "install" else "`ampx pipeline-deploy`"
+def _failure_message(step: str, what: str, code: int, tail: list[str], settings: Settings) -> str:
     lines = [line for line in tail if line.strip()][-12:]
-    message = f"{what} exited with code {code}."
-    if step == "deploy" and code == NODE_UNSETTLED_AWAIT and not settings.debug:
+    message = f"`{what}` exited with code {code}."
+    if step == "deploy" and code == NODE_UNSETTLED_AWAIT:
         message += (
-            " The CLI stopped without saying why (exit 13 is Node's 'unsettled top-level await'). "
-            "Re-run with `debug: true` to see its cause; it is most often missing AWS access "
-            "or a branch not connected in Amplify."
+            " The CLI stopped before printing its error (exit 13 is Node's 'unsettled top-level "
+            "await': ampx waits forever for its telemetry upload when it cannot connect). The "
+            "action turns the CLI's telemetry off unless the job sets `AMPLIFY_DISABLE_TELEMETRY`; "
+            "set it to `1` in the step's `env:` to see the error"
+            + ("" if settings.debug else ", and `debug: true` for the CLI's detailed log")
+            + ". The cause is most often missing AWS access or a branch not connected in Amplify."
         )
     if lines:
         message += "\nLast lines of its output:\n" + "\n".join(lines)

@@ -54,6 +54,8 @@ _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
 _BRANCH_BAD = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//")
 MAX_WAIT_MINUTES = 360  # a GitHub job runs at most 6 hours
 MAX_ATTEMPTS = 20
+# npm/pnpm/corepack caches, inside the workspace so that actions/cache can keep them.
+PACKAGE_CACHE = ".npm-cache"
 SYSTEM_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 
 
@@ -282,7 +284,7 @@ def read_settings(env: Mapping[str, str], argv: Sequence[str] = ()) -> Settings:
         max_attempts=max_attempts,
         dry_run=dry_run,
         debug=debug,
-        child_env=_child_env(env, settings_region),
+        child_env=_child_env(env, settings_region, workspace),
     )
 
 
@@ -356,7 +358,7 @@ def _shown(path: Path, workspace: Path) -> str:
     return str(path.relative_to(workspace)) if path != workspace else "."
 
 
-def _child_env(env: Mapping[str, str], region: str | None) -> dict[str, str]:
+def _child_env(env: Mapping[str, str], region: str | None, workspace: Path) -> dict[str, str]:
     """What npm and ampx see: the job's environment, `CI=1`, and never our inputs.
 
     INPUT_* variables are dropped: one of them may be the webhook URL, and
@@ -368,7 +370,28 @@ def _child_env(env: Mapping[str, str], region: str | None) -> dict[str, str]:
     # anything: keep the job's PATH first and make sure the image's folders follow.
     path = [p for p in child.get("PATH", "").split(":") if p]
     child["PATH"] = ":".join(path + [d for d in SYSTEM_PATH if d not in path])
+    # ampx 1.x awaits its telemetry upload before printing a failure; when the
+    # upload cannot connect that promise never settles, and the CLI exits 13
+    # without the error. Off unless the job says otherwise (an empty value keeps it on).
+    child.setdefault("AMPLIFY_DISABLE_TELEMETRY", "1")
     if region:
         child["AWS_REGION"] = region
         child["AWS_DEFAULT_REGION"] = region
+    # The default caches (~/.npm …) would land in the container's HOME, which is
+    # <runner temp>/_github_home: emptied after every job, and not the `~` that
+    # actions/cache sees. In the workspace, `actions/cache` with
+    # `path: .npm-cache` keeps them between runs. A job that sets one wins.
+    cache = workspace / PACKAGE_CACHE
+    for name, folder in (
+        ("npm_config_cache", cache),  # npm's downloads
+        ("COREPACK_HOME", cache / "corepack"),  # the pnpm/yarn that corepack fetched
+        ("npm_config_store_dir", cache / "pnpm-store"),  # pnpm's store
+    ):
+        # npm and pnpm read npm_config_* in any case; an empty value counts as unset.
+        if not any(k.lower() == name.lower() and v for k, v in child.items()):
+            child = {k: v for k, v in child.items() if k.lower() != name.lower()}
+            child[name] = str(folder)
+    # Older corepack releases write a `packageManager` field into package.json
+    # when it has none; the action must not change the user's files.
+    child.setdefault("COREPACK_ENABLE_AUTO_PIN", "0")
     return child

@@ -133,7 +133,7 @@ def _install_and_deploy(
     if s.install and pm:
         with report.step(f"Install ({pm.name})", workflow) as step:
             deploy.install(s, pm, workflow, cancellation)
-            step.detail = " ".join([pm.name, *pm.install_argv[1:]])
+            step.detail = pm.install_command
     else:
         report.skip("Install", "`install` is off")
     if s.deploy_backend and pm:
@@ -207,7 +207,7 @@ def _plan(
     workflow.info("Plan (dry run):")
     where = f"in `{s.working_directory.relative_to(s.workspace) if s.working_directory != s.workspace else '.'}`"
     if s.install and pm:
-        command = " ".join([pm.name, *pm.install_argv[1:]])
+        command = pm.install_command
         workflow.info(f"- install: `{command}` {where}")
         report.plan("Install", command)
     if s.deploy_backend and pm:

@@ -31,6 +31,14 @@ class PackageManager:
     def run_cli(self, *args: str) -> list[str]:
         return [*self.exec_prefix, "ampx", *args]
 
+    @property
+    def install_command(self) -> str:
+        """The install as a user would type it: `pnpm install --frozen-lockfile`."""
+        words = self.install_argv[1:]
+        if words and words[0] == self.name:  # `corepack pnpm …`
+            words = words[1:]
+        return " ".join([self.name, *words])
+
 
 def find_tool(name: str, env: Mapping[str, str]) -> str:
     """Absolute path of `name`: on the job's PATH, else in the image's folders."""
@@ -45,36 +53,67 @@ def find_tool(name: str, env: Mapping[str, str]) -> str:
 
 
 def package_manager(project: Path, choice: str, env: Mapping[str, str]) -> PackageManager:
-    """The package manager for `project`: the one asked for, or the lockfile's (`auto`)."""
+    """The package manager for `project`: the one asked for, or the lockfile's (`auto`).
+
+    pnpm and yarn run through corepack (shipped with Node), which starts the
+    version pinned in package.json's `packageManager`, downloading it once.
+    """
     name = choice if choice != "auto" else detect(project)
     if name == "npm":
-        # `npm ci` installs exactly the lockfile; no audit or funding chatter in CI logs.
+        # `npm ci` installs exactly the lockfile; --prefer-offline takes what the
+        # cache holds without asking the registry; no audit or funding chatter.
         npm, npx = find_tool("npm", env), find_tool("npx", env)
         return PackageManager(
             "npm",
             (npm, "ci", "--prefer-offline", "--no-audit", "--no-fund"),
             (npx, "--offline", "--no-install"),
         )
+    _check_pinned(project, name, choice)
     corepack = find_tool("corepack", env)
     if name == "pnpm":
+        # `pnpm exec` runs node_modules/.bin only (`pnpm dlx` would fetch).
         return PackageManager(
             "pnpm",
             (corepack, "pnpm", "install", "--frozen-lockfile"),
             (corepack, "pnpm", "exec"),
         )
-    berry = _yarn_berry(project)
-    frozen = "--immutable" if berry else "--frozen-lockfile"
+    # `yarn run <bin>` runs an installed binary and never fetches one (unlike
+    # `yarn dlx`); both yarn 1 and yarn 2+ set npm_config_user_agent for it.
+    frozen = "--immutable" if _yarn_berry(project) else "--frozen-lockfile"
     return PackageManager(
         "yarn",
         (corepack, "yarn", "install", frozen),
-        (corepack, "yarn", "run") if berry else (corepack, "yarn", "--offline"),
+        (corepack, "yarn", "run"),
+    )
+
+
+def declared_manager(project: Path) -> str:
+    """The name in package.json's `packageManager` (`pnpm@10.1.0+sha512…` → `pnpm`), or ''."""
+    return str(read_package_json(project).get("packageManager", "")).split("@", 1)[0].strip()
+
+
+def _check_pinned(project: Path, name: str, choice: str) -> None:
+    # Corepack refuses to run one package manager in a project pinned to another.
+    declared = declared_manager(project)
+    if not declared or declared == name:
+        return
+    if choice == "auto":
+        lock = next(lock for lock, pm in LOCKFILES.items() if pm == name)
+        why = f"the lockfile is {lock}"
+        fix = "make the lockfile and the field agree, or set `package-manager`"
+    else:
+        why = f"`package-manager` is `{name}`"
+        fix = "set `package-manager: auto`, or change the field"
+    raise ActionError(
+        f'{why}, but package.json pins `{declared}` ("packageManager"): {fix}.',
+        title="Which package manager?",
     )
 
 
 def detect(project: Path) -> str:
     """The lockfile decides; `packageManager` in package.json settles a tie or its absence."""
     found = [pm for lock, pm in LOCKFILES.items() if (project / lock).is_file()]
-    declared = str(read_package_json(project).get("packageManager", "")).split("@", 1)[0]
+    declared = declared_manager(project)
     if len(found) == 1:
         return found[0]
     if declared in LOCKFILES.values() and (not found or declared in found):
@@ -85,9 +124,12 @@ def detect(project: Path) -> str:
             "yarn.lock): commit one, so that CI installs exactly what you tested.",
             title="No lockfile",
         )
+    locks = ", ".join(lock for lock, pm in LOCKFILES.items() if pm in found)
+    choices = " or ".join(f"`{pm}`" for pm in found)
     raise ActionError(
-        f"Several lockfiles ({', '.join(sorted(found))}): set `package-manager`, or add "
-        '`"packageManager"` to package.json.',
+        f"Several lockfiles ({locks}) and no `packageManager` in package.json that names one "
+        f"of them: set the input `package-manager` to {choices}, or add "
+        '`"packageManager"` to package.json (and delete the lockfile you do not use).',
         title="Which package manager?",
     )
 
@@ -128,7 +170,13 @@ def missing_cli_error(project_label: str, installed_checked: bool) -> ActionErro
 
 
 def _yarn_berry(project: Path) -> bool:
+    """Yarn 2 or later (`--immutable`), rather than yarn 1 (`--frozen-lockfile`)?"""
     declared = str(read_package_json(project).get("packageManager", ""))
     if declared.startswith("yarn@"):
         return not declared.startswith("yarn@1.")
-    return (project / ".yarnrc.yml").is_file()
+    try:  # a yarn 2+ lockfile is YAML with a __metadata entry; yarn 1's is not
+        with (project / "yarn.lock").open(encoding="utf-8") as lock:
+            head = lock.read(4096)
+    except OSError:
+        head = ""
+    return "__metadata:" in head or (project / ".yarnrc.yml").is_file()
