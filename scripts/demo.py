@@ -10,7 +10,6 @@ sample project's `ampx` is a stand-in that records its arguments.
 from __future__ import annotations
 
 import argparse
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 from amplify_sim import AmplifySimulator  # noqa: E402
+from fixtures import copy_project  # noqa: E402
 from runner import RunnerFiles, runner_env  # noqa: E402
 
 APP_ID = "d1a2b3c4d5e6f7"
@@ -45,11 +45,7 @@ def main() -> int:
         sim.add_branch(APP_ID, "main")
         sim.set_job_plan(APP_ID, "main", [("PENDING", 2.0), ("RUNNING", 10.0), ("SUCCEED", None)])
         workspace = Path(tmp) / "workspace"
-        shutil.copytree(
-            ROOT / "tests/fixtures/gen2-app",
-            workspace,
-            ignore=shutil.ignore_patterns("node_modules"),
-        )
+        copy_project("gen2-app", workspace)
         files = RunnerFiles(Path(tmp) / "runner", workspace)
         env = runner_env(
             inputs,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -22,10 +21,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent / "support"))
 
 from amplify_sim import AmplifySimulator
+from fixtures import copy_project
 from runner import CommandLog, RunnerFiles, runner_env
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).parent / "fixtures"
 APP_ID = "d1a2b3c4d5e6f7"
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "AKIDTEST",
@@ -133,12 +132,6 @@ def sim(harness: Harness) -> Iterator[AmplifySimulator]:
         server.add_branch(APP_ID, "main")
         harness.sims.append(server)
         yield server
-
-
-def copy_project(name: str, dest: Path) -> Path:
-    src = FIXTURES / name
-    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("node_modules"), symlinks=True)
-    return dest
 
 
 @pytest.fixture

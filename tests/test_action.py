@@ -93,7 +93,7 @@ def test_project_without_the_cli_is_stopped_before_anything_is_fetched(
 ):
     import shutil
 
-    from conftest import copy_project
+    from fixtures import copy_project
     from registry_spy import RegistrySpy
 
     shutil.rmtree(workspace)

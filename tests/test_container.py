@@ -19,13 +19,21 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import yaml
 from amplify_sim import AmplifySimulator
-from docker_action import REPO, action_env, build_image, engine_available, run_action, standin_base
+from docker_action import (
+    REPO,
+    action_env,
+    build_image,
+    docker_run_args,
+    engine_available,
+    run_action,
+    standin_base,
+)
+from fixtures import copy_project
 from runner import CommandLog, RunnerFiles
 
 pytestmark = pytest.mark.container
 
 APP_ID = "d1a2b3c4d5e6f7"
-FIXTURE = REPO / "tests" / "fixtures" / "gen2-app"
 RECORD = ".ampx-record.jsonl"  # inside the workspace, so the host can read it
 AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "AKIDTEST",
@@ -64,7 +72,7 @@ def image() -> Iterator[str]:
 @pytest.fixture
 def files(tmp_path: Path) -> RunnerFiles:
     workspace = tmp_path / "workspace"
-    shutil.copytree(FIXTURE, workspace, ignore=shutil.ignore_patterns("node_modules"))
+    copy_project("gen2-app", workspace)
     return RunnerFiles(root=tmp_path / "runner", workspace=workspace)
 
 
@@ -208,8 +216,6 @@ def test_docker_stop_cancels_the_deploy_and_triggers_nothing(
     """The runner cancels with `docker stop` (SIGTERM, then SIGKILL after its grace
     period): the action, PID 1 in the container, passes it to the CLI at once."""
     import time
-
-    from docker_action import docker_run_args
 
     env = action_env(
         {"app-id": APP_ID, "branch": "main"},

@@ -32,7 +32,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import APP_ID, ROOT, copy_project
+from conftest import APP_ID, ROOT
+from fixtures import copy_project
 
 pytestmark = [pytest.mark.realcli, pytest.mark.timeout(900)]
 

@@ -11,7 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import APP_ID, ROOT, copy_project, declared_inputs
+from conftest import APP_ID, ROOT, declared_inputs
+from fixtures import copy_project
 from runner import CommandLog, RunnerFiles, runner_env
 
 OFF = {"install": "false", "deploy-backend": "false"}
