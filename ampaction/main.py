@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -60,6 +61,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         code = e.exit_code
     except Exception as e:  # a bug of ours: still one redacted annotation, never a raw traceback
         report.failure = ActionError(f"Unexpected {type(e).__name__}: {e}", title="Internal error")
+        if settings.debug:  # for the bug report; redacted, and commands off, like any log text
+            workflow.untrusted(traceback.format_exc().splitlines())
         workflow.error(report.failure.message, title=report.failure.title)
         code = 1
     report.write(workflow)
@@ -74,6 +77,13 @@ def run(settings: Settings, workflow: Workflow, cancellation: Cancellation, repo
         + (" — dry run: nothing will be installed, deployed or triggered." if s.dry_run else "")
     )
 
+    # What can be known from the files alone comes first: no network, no process.
+    pm = None
+    if s.install or s.deploy_backend:
+        pm = project.package_manager(s.working_directory, s.package_manager, s.child_env)
+        if s.deploy_backend:
+            deploy.check_cli_declared(s)
+
     # Preflight, only for the parts of the run that reach AWS.
     finds_webhook = s.triggers_frontend and (s.webhook_url is None or s.wait_for_frontend)
     if amplify and (s.deploy_backend or finds_webhook):
@@ -83,13 +93,7 @@ def run(settings: Settings, workflow: Workflow, cancellation: Cancellation, repo
                 ", auto-build on" if branch.get("enableAutoBuild") else ""
             )
     else:
-        report.skip("Preflight", "nothing in this run talks to AWS")
-
-    pm = None
-    if s.install or s.deploy_backend:
-        pm = project.package_manager(s.working_directory, s.package_manager, s.child_env)
-        if s.deploy_backend:
-            deploy.check_cli_declared(s)
+        report.skip("Preflight", "nothing in this run needs the Amplify API")
 
     if s.dry_run:
         _plan(s, pm, amplify, workflow, report)
