@@ -91,7 +91,12 @@ def test_every_aws_call_survives_throttling_and_5xx(run_action, sim, operation, 
 
 @pytest.mark.parametrize(
     ("status", "code"),
-    [(400, "BadRequestException"), (401, "UnauthorizedException"), (404, "NotFoundException")],
+    [
+        (400, "BadRequestException"),
+        (401, "UnauthorizedException"),
+        (403, "AccessDeniedException"),
+        (404, "NotFoundException"),
+    ],
 )
 def test_errors_retrying_cannot_fix_fail_at_once(run_action, sim, status, code):
     sim.fail("ListWebhooks", status, error_type=code)
@@ -102,6 +107,8 @@ def test_errors_retrying_cannot_fix_fail_at_once(run_action, sim, status, code):
     assert sim.count("ListWebhooks") == 1
     assert code in run.errors()[0]
     assert sim.count("Webhook") == 0
+    says = {401: "did not accept the credentials", 403: "amplify:ListWebhooks"}
+    assert says.get(status, "Could not list the webhooks") in run.errors()[0]
 
 
 def test_a_users_own_aws_max_attempts_is_respected(run_action, sim):
