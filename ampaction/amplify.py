@@ -58,7 +58,6 @@ class Amplify:
         self.max_attempts = max_attempts
         self._env = env
         self._client: AmplifyClient | None = None
-        self.calls = 0  # counted for the report and the benchmark
 
     @property
     def client(self) -> AmplifyClient:
@@ -87,7 +86,6 @@ class Amplify:
             PartialCredentialsError,
         )
 
-        self.calls += 1
         try:
             response: dict[str, Any] = getattr(self.client, operation)(**params)
         except (NoCredentialsError, PartialCredentialsError) as e:

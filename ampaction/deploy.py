@@ -47,7 +47,9 @@ def pipeline_deploy_args(settings: Settings) -> list[str]:
 def check_cli_declared(settings: Settings) -> None:
     """Before installing anything: an install will not bring a CLI the project lacks."""
     if not project.declares_cli(settings.working_directory):
-        raise project.missing_cli_error(_label(settings), installed_checked=False)
+        raise project.missing_cli_error(
+            settings.shown(settings.working_directory), installed_checked=False
+        )
 
 
 def install(
@@ -68,7 +70,9 @@ def deploy_backend(
 ) -> Path | None:
     """Run `pipeline-deploy`; return the amplify_outputs file it wrote, if found."""
     if not project.cli_installed(settings.working_directory):
-        raise project.missing_cli_error(_label(settings), installed_checked=True)
+        raise project.missing_cli_error(
+            settings.shown(settings.working_directory), installed_checked=True
+        )
     argv = pm.run_cli(*pipeline_deploy_args(settings))
     _run(
         "deploy",
@@ -133,12 +137,6 @@ def _failure_message(step: str, what: str, code: int, tail: list[str], settings:
     if lines:
         message += "\nLast lines of its output:\n" + "\n".join(lines)
     return message
-
-
-def _label(settings: Settings) -> str:
-    if settings.working_directory == settings.workspace:
-        return "."
-    return str(settings.working_directory.relative_to(settings.workspace))
 
 
 def _shell_word(word: str) -> str:

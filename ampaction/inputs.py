@@ -86,6 +86,10 @@ class Settings:
     # The environment npm and ampx run with (see `_child_env`).
     child_env: Mapping[str, str]
 
+    def shown(self, path: Path) -> str:
+        """A path inside the workspace as the user writes it: relative, `.` for the workspace."""
+        return _shown(path, self.workspace)
+
     def matching_pattern(self) -> str | None:
         """The first `frontend-branches` pattern that `branch` matches (`*` spans `/` too)."""
         return next((p for p in self.frontend_branches if fnmatchcase(self.branch, p)), None)
@@ -355,7 +359,7 @@ def _webhook_url_problem(url: str) -> str | None:
 
 
 def _shown(path: Path, workspace: Path) -> str:
-    return str(path.relative_to(workspace)) if path != workspace else "."
+    return str(path.relative_to(workspace))  # the workspace itself is "."
 
 
 def _child_env(env: Mapping[str, str], region: str | None, workspace: Path) -> dict[str, str]:

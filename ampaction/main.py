@@ -145,7 +145,7 @@ def _install_and_deploy(
             written = deploy.deploy_backend(s, pm, workflow, cancellation)
             report.outputs["backend-deployed"] = "true"
             if written:
-                report.outputs["amplify-outputs"] = str(written.relative_to(s.workspace))
+                report.outputs["amplify-outputs"] = s.shown(written)
             step.detail = "ampx pipeline-deploy"
     else:
         report.skip("Deploy backend", "`deploy-backend` is off")
@@ -209,7 +209,7 @@ def _plan(
 ) -> None:
     """Say what a real run would do, touching nothing."""
     workflow.info("Plan (dry run):")
-    where = f"in `{s.working_directory.relative_to(s.workspace) if s.working_directory != s.workspace else '.'}`"
+    where = f"in `{s.shown(s.working_directory)}`"
     if s.install and pm:
         command = pm.install_command
         workflow.info(f"- install: `{command}` {where}")

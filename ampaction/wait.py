@@ -31,10 +31,6 @@ class JobResult:
     url: str | None = None
 
 
-class FrontendBuildFailed(ActionError):
-    pass
-
-
 def wait_for_job(
     amplify: Amplify,
     workflow: Workflow,
@@ -85,7 +81,7 @@ def wait_for_job(
         if status == SUCCEEDED:
             return result
         if status in FAILED:
-            raise FrontendBuildFailed(
+            raise ActionError(
                 f"Amplify job {result.job_id} for branch `{branch}` ended {status}. "
                 f"Its log: {result.url}",
                 title=f"Frontend build {status.lower()}",

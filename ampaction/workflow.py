@@ -98,13 +98,6 @@ class Workflow:
         props = {"title": secrets.redact(title)} if title else {}
         self._command("warning", message, **props)
 
-    def notice(self, message: str, *, title: str | None = None) -> None:
-        props = {"title": secrets.redact(title)} if title else {}
-        self._command("notice", message, **props)
-
-    def debug(self, message: str) -> None:
-        self._command("debug", message)
-
     @contextmanager
     def group(self, title: str) -> Iterator[None]:
         """A foldable log group, one per step of the run."""
