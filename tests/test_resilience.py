@@ -128,19 +128,19 @@ def test_a_child_cannot_issue_workflow_commands(run_action, sim):
     assert "::error::x" in run.stdout  # printed, but inside a stop-commands block
     assert run.errors() == []
     assert run.commands.named("warning") == []
-    assert [c.message for c in run.commands.named("add-mask")] == [
-        m for m in (c.message for c in run.commands.named("add-mask")) if m != "z"
-    ]
+    assert "z" not in [c.message for c in run.commands.named("add-mask")]
 
 
 def test_api_error_text_cannot_issue_workflow_commands(run_action, sim):
-    sim.fail("ListWebhooks", 400, error_type="BadRequestException")
-    # The simulator's message is fixed; prove the path with a branch name is impossible
-    # (validated) and that the error arrives as one annotation only.
+    forged = "bad\n::warning::forged\n##[error]also forged\n::add-mask::main"
+    sim.fail("ListWebhooks", 400, error_type="BadRequestException", message=forged)
+
     run = run_action(OFF)
 
-    assert len(run.errors()) == 1
+    (error,) = run.errors()  # one annotation, holding the text as data
+    assert "::warning::forged" in error
     assert run.commands.named("warning") == []
+    assert "main" not in [c.message for c in run.commands.named("add-mask")]
 
 
 def _start_action(

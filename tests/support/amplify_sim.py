@@ -199,6 +199,7 @@ class Fault:
     drop: bool = False
     after_effect: bool = False
     delay: float = 0.0
+    message: str | None = None  # the error body's text; untrusted to a client
 
     def resolved_error_type(self) -> str:
         """Error type for the header: explicit override, else derived from the status."""
@@ -217,7 +218,8 @@ class Fault:
                 value = int(value)
             headers["Retry-After"] = str(value)
         error_type = self.resolved_error_type()
-        return SimError(self.status, error_type, f"Injected fault: {error_type}", headers)
+        text = self.message if self.message is not None else f"Injected fault: {error_type}"
+        return SimError(self.status, error_type, text, headers)
 
 
 @dataclass
@@ -691,6 +693,7 @@ class AmplifySimulator:
         drop: bool = False,
         after_effect: bool = False,
         delay: float = 0.0,
+        message: str | None = None,
     ) -> Fault:
         """Make the next ``times`` calls of ``operation`` fail; faults queue in order.
 
@@ -712,6 +715,7 @@ class AmplifySimulator:
             drop=drop,
             after_effect=after_effect,
             delay=delay,
+            message=message,
         )
         with self._lock:
             self._faults.setdefault(operation, deque()).append(fault)

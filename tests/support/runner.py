@@ -170,12 +170,12 @@ class CommandLog:
                 if m and m.group(1) == stop_token and not m.group(2):
                     stop_token = None
                 continue
-            if "##[" in line:
+            if not m:
+                # The runner tries `::name::` first (ActionCommandManager.TryProcessCommand),
+                # then the legacy `##[name]`, which counts anywhere in a line.
                 legacy = re.search(r"##\[([a-z-]+)\](.*)", line)
                 if legacy:
                     log.commands.append(Command(legacy.group(1), {}, legacy.group(2)))
-                    continue
-            if not m:
                 continue
             name, props, message = m.group(1), m.group(2) or "", m.group(3)
             if name == "stop-commands":
