@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 from ampaction.errors import BadInputs, InputError
@@ -54,6 +55,7 @@ _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
 _BRANCH_BAD = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//")
 MAX_WAIT_MINUTES = 360  # a GitHub job runs at most 6 hours
 MAX_ATTEMPTS = 20
+COMMAND_LINE = "command line"  # what a flag error names, as no input is to blame
 # npm/pnpm/corepack caches, inside the workspace so that actions/cache can keep them.
 PACKAGE_CACHE = ".npm-cache"
 SYSTEM_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
@@ -105,7 +107,14 @@ def raw_inputs(env: Mapping[str, str], argv: Sequence[str] = ()) -> dict[str, st
     An empty value means the default, as on the runner, which sets every
     declared input and leaves the ones without a value empty.
     """
-    flags = vars(_flag_parser().parse_args(list(argv)))
+    parsed, unknown = _flag_parser().parse_known_args(list(argv))
+    if unknown:
+        # Named, never quoted: the stray value could be the webhook URL.
+        names = sorted({a.split("=", 1)[0] for a in unknown if a.startswith("-")}) or ["a value"]
+        raise BadInputs(
+            [InputError(COMMAND_LINE, f"unknown {', '.join(names)}: see `--help` for the flags.")]
+        )
+    flags = vars(parsed)
     values: dict[str, str] = {}
     for name, default in DEFAULTS.items():
         candidates = (
@@ -118,9 +127,16 @@ def raw_inputs(env: Mapping[str, str], argv: Sequence[str] = ()) -> dict[str, st
     return values
 
 
+class _FlagParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # Instead of printing usage and exiting 2: the same one `::error` as any bad input.
+        raise BadInputs([InputError(COMMAND_LINE, f"{message}; see `--help` for the flags.")])
+
+
 def _flag_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _FlagParser(
         prog="ampaction",
+        allow_abbrev=False,  # `--webhook-u URL` would escape secret_inputs' mask
         description=(
             "Deploy an AWS Amplify Gen 2 backend with `ampx pipeline-deploy`, then start "
             "the frontend build through the branch's incoming webhook. Every flag is an "
@@ -265,7 +281,7 @@ def read_settings(env: Mapping[str, str], argv: Sequence[str] = ()) -> Settings:
 
     if errors:
         order = list(DEFAULTS)
-        raise BadInputs(sorted(errors, key=lambda e: order.index(e.input)))
+        raise BadInputs(sorted(errors, key=lambda e: order.index(e.input)))  # all are inputs
     assert working_directory is not None  # noqa: S101 - no error means it resolved
     return Settings(
         app_id=app_id,
@@ -293,12 +309,18 @@ def read_settings(env: Mapping[str, str], argv: Sequence[str] = ()) -> Settings:
 
 
 def secret_inputs(env: Mapping[str, str], argv: Sequence[str] = ()) -> list[str]:
-    """The secret inputs' values, read before any check so they can be masked first."""
-    try:
-        value = raw_inputs(env, argv)["webhook-url"].strip()
-    except SystemExit:
-        return []
-    return [value] if value else []
+    """The secret inputs' values, read before anything is checked or printed, to be masked first.
+
+    By hand rather than through argparse, which would answer `--help` or a bad
+    flag before the mask is out.
+    """
+    found = [env.get("INPUT_WEBHOOK-URL", ""), env.get("INPUT_WEBHOOK_URL", "")]
+    for i, arg in enumerate(argv):
+        if arg == "--webhook-url" and i + 1 < len(argv):
+            found.append(argv[i + 1])
+        elif arg.startswith("--webhook-url="):
+            found.append(arg.split("=", 1)[1])
+    return [value.strip() for value in found if value.strip()]
 
 
 def _branch_from_ci(env: Mapping[str, str]) -> str:

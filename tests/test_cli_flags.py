@@ -90,7 +90,31 @@ def test_a_flag_wins_over_the_input_variable(run_action, sim):
 def test_an_unknown_flag_stops_before_anything_runs(run_action, sim):
     run = run_action(argv=("--app-idd", APP_ID))
 
-    assert run.exit_code != 0
-    assert "--app-idd" in run.stderr
+    assert run.exit_code == 1
+    (error,) = run.errors()  # one `::error`, like any bad input
+    assert error.startswith("Input `command line`: unknown --app-idd")
     assert run.ampx_calls() == []
-    assert sim.count("CreateWebhook") == 0
+    assert sim.requests == []
+
+
+def test_a_mistyped_flag_is_named_and_its_value_never_shown(run_action, sim):
+    secret = "https://webhooks.amplify.us-east-1.amazonaws.com/prod/webhooks?id=1&token=TYPOTOKEN"
+    run = run_action(argv=("--webhok-url", secret), declared=False, inputs={})
+
+    assert run.exit_code == 1
+    (error,) = run.errors()
+    assert "--webhok-url" in error
+    assert "TYPOTOKEN" not in run.stdout + run.stderr
+    assert sim.requests == []
+
+
+def test_the_webhook_url_flag_is_masked_first(run_action, sim):
+    hook = sim.add_webhook("d1a2b3c4d5e6f7", "main", "by hand")
+    run = run_action(
+        {"install": "false", "deploy-backend": "false"},
+        argv=("--webhook-url", hook["webhookUrl"]),
+    )
+
+    assert run.exit_code == 0, run.log
+    assert run.commands.commands[0].name == "add-mask"
+    assert sim.count("Webhook") == 1
