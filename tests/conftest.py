@@ -139,6 +139,31 @@ def workspace(tmp_path: Path) -> Path:
     return copy_project("gen2-app", tmp_path / "workspace")
 
 
+def entrypoint_env(
+    sim: AmplifySimulator,
+    files: RunnerFiles,
+    inputs: Mapping[str, str] | None = None,
+    *,
+    job_env: Mapping[str, str] | None = None,
+    credentials: bool = True,
+    declared: bool = True,
+) -> dict[str, str]:
+    """What the runner gives the entrypoint, with AWS pointed at `sim`."""
+    env = runner_env(
+        {"app-id": APP_ID, **(inputs or {})},
+        files,
+        declared=declared_inputs() if declared else None,
+        job_env={
+            "AWS_ENDPOINT_URL_AMPLIFY": sim.url,
+            "npm_config_cache": str(files.root.parent / "npm-cache"),
+            **(CREDENTIALS if credentials else {}),
+            **(job_env or {}),
+        },
+    )
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
 @pytest.fixture
 def run_action(harness: Harness, tmp_path: Path, workspace: Path, sim: AmplifySimulator):  # type: ignore[no-untyped-def]
     """Run the entrypoint as the runner would, against `sim`, in `workspace`."""
@@ -154,20 +179,14 @@ def run_action(harness: Harness, tmp_path: Path, workspace: Path, sim: AmplifySi
     ) -> ActionRun:
         files = RunnerFiles(tmp_path / f"runner-{len(harness.runs)}", workspace)
         record = tmp_path / f"ampx-{len(harness.runs)}.jsonl"
-        env_job = {
-            "AWS_ENDPOINT_URL_AMPLIFY": sim.url,
-            "STUB_AMPX_RECORD": str(record),
-            "npm_config_cache": str(tmp_path / "npm-cache"),
-            **(CREDENTIALS if credentials else {}),
-            **(job_env or {}),
-        }
-        env = runner_env(
-            {"app-id": APP_ID, **(inputs or {})},
+        env = entrypoint_env(
+            sim,
             files,
-            declared=declared_inputs() if declared else None,
-            job_env=env_job,
+            inputs,
+            job_env={"STUB_AMPX_RECORD": str(record), **(job_env or {})},
+            credentials=credentials,
+            declared=declared,
         )
-        env["PYTHONPATH"] = str(ROOT)
         start = time.monotonic()
         proc = subprocess.run(
             [sys.executable, str(ROOT / "entrypoint.py"), *argv],

@@ -17,8 +17,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-import yaml
 from amplify_sim import AmplifySimulator
+from conftest import APP_ID, CREDENTIALS, declared_inputs
 from docker_action import (
     REPO,
     action_env,
@@ -28,32 +28,12 @@ from docker_action import (
     run_action,
     standin_base,
 )
-from fixtures import copy_project
+from fixtures import copy_project, wait_for_file
 from runner import CommandLog, RunnerFiles
 
 pytestmark = pytest.mark.container
 
-APP_ID = "d1a2b3c4d5e6f7"
 RECORD = ".ampx-record.jsonl"  # inside the workspace, so the host can read it
-AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "AKIDTEST",
-    "AWS_SECRET_ACCESS_KEY": "secret",
-    "AWS_REGION": "us-east-1",
-}
-# What the runner makes of an expression default on a push to main.
-EXPRESSION_DEFAULTS = {"${{ github.head_ref || github.ref_name }}": "main"}
-
-
-def declared_inputs() -> dict[str, str]:
-    """Every input of action.yml with its default, as the runner sets them."""
-    meta = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
-    declared = {}
-    for name, spec in meta["inputs"].items():
-        default = str((spec or {}).get("default", ""))
-        if "${{" in default:
-            default = EXPRESSION_DEFAULTS[default]  # a new expression: teach it here
-        declared[name] = default
-    return declared
 
 
 @pytest.fixture(scope="session")
@@ -76,14 +56,6 @@ def files(tmp_path: Path) -> RunnerFiles:
     return RunnerFiles(root=tmp_path / "runner", workspace=workspace)
 
 
-@pytest.fixture
-def sim() -> Iterator[AmplifySimulator]:
-    with AmplifySimulator() as sim:
-        sim.add_app(APP_ID)
-        sim.add_branch(APP_ID, "main")
-        yield sim
-
-
 def run(
     image: str,
     files: RunnerFiles,
@@ -93,7 +65,7 @@ def run(
     job_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     job = {
-        **AWS_ENV,
+        **CREDENTIALS,
         "AWS_ENDPOINT_URL_AMPLIFY": sim.url,
         "STUB_AMPX_RECORD": f"/github/workspace/{RECORD}",
         **(job_env or {}),
@@ -222,7 +194,7 @@ def test_docker_stop_cancels_the_deploy_and_triggers_nothing(
         files,
         declared=declared_inputs(),
         job_env={
-            **AWS_ENV,
+            **CREDENTIALS,
             "AWS_ENDPOINT_URL_AMPLIFY": sim.url,
             "STUB_AMPX_SLEEP": "120",
             "STUB_AMPX_STARTED": "/github/workspace/.ampx-started",
@@ -238,12 +210,7 @@ def test_docker_stop_cancels_the_deploy_and_triggers_nothing(
         cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     try:
-        started = files.workspace / ".ampx-started"
-        deadline = time.monotonic() + 180
-        while not started.exists():
-            assert proc.poll() is None, proc.communicate()[0]
-            assert time.monotonic() < deadline, "the deploy never started"
-            time.sleep(0.2)
+        wait_for_file(files.workspace / ".ampx-started", proc, timeout=180)
         begin = time.monotonic()
         # The runner's grace period: SIGKILL follows 7.5 s after SIGTERM; use 10 to see overruns.
         subprocess.run([docker, "stop", "--time", "10", name], capture_output=True, check=True)

@@ -11,9 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import APP_ID, ROOT, declared_inputs
-from fixtures import copy_project
-from runner import CommandLog, RunnerFiles, runner_env
+from conftest import APP_ID, ROOT, entrypoint_env
+from fixtures import copy_project, wait_for_file
+from runner import CommandLog, RunnerFiles
 
 OFF = {"install": "false", "deploy-backend": "false"}
 
@@ -148,23 +148,9 @@ def _start_action(
 ) -> tuple[subprocess.Popen[str], RunnerFiles]:
     workspace = copy_project("gen2-app", tmp_path / "ws")
     files = RunnerFiles(tmp_path / "runner", workspace)
-    env = runner_env(
-        {"app-id": APP_ID},
-        files,
-        declared=declared_inputs(),
-        job_env={
-            "AWS_ENDPOINT_URL_AMPLIFY": sim.url,
-            "AWS_ACCESS_KEY_ID": "AKIDTEST",
-            "AWS_SECRET_ACCESS_KEY": "secret",
-            "AWS_REGION": "us-east-1",
-            "npm_config_cache": str(tmp_path / "npm-cache"),
-            **extra_env,
-        },
-    )
-    env["PYTHONPATH"] = str(ROOT)
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "entrypoint.py")],
-        env=env,
+        env=entrypoint_env(sim, files, job_env=extra_env),
         cwd=workspace,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -186,10 +172,7 @@ def test_a_signal_during_deploy_reaches_the_child_and_nothing_is_triggered(tmp_p
             "STUB_AMPX_SIGNAL_RECORD": str(got),
         },
     )
-    deadline = time.monotonic() + 60
-    while not started.exists():
-        assert proc.poll() is None and time.monotonic() < deadline
-        time.sleep(0.05)
+    wait_for_file(started, proc, timeout=60)
 
     sent = time.monotonic()
     proc.send_signal(signum)

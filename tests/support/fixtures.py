@@ -9,6 +9,8 @@ the repository and is copied into each project here.
 from __future__ import annotations
 
 import shutil
+import subprocess
+import time
 from pathlib import Path
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -23,3 +25,12 @@ def copy_project(name: str, dest: Path) -> Path:
     if "vendor/backend-cli" in (dest / "package.json").read_text(encoding="utf-8"):
         shutil.copytree(STUB_CLI, dest / "vendor" / "backend-cli")
     return dest
+
+
+def wait_for_file(path: Path, proc: subprocess.Popen[str], timeout: float) -> None:
+    """Until the stub CLI writes `path` (`STUB_AMPX_STARTED`): the deploy is under way."""
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert proc.poll() is None, "the action ended before the CLI started"
+        assert time.monotonic() < deadline, "the CLI never started"
+        time.sleep(0.1)
