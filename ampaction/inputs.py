@@ -1,4 +1,10 @@
-"""Inputs: read once, checked all together, frozen into `Settings`.
+"""Inputs: declared once, read once, checked all together, frozen into `Settings`.
+
+Each input is one `Input` below: its name, its default (as in action.yml),
+the parser for its kind of value, and its description (action.yml's). The
+`--flag` parser, the checks and `Settings` all follow that list; tests hold
+action.yml and the README to it. Adding an input means adding its
+declaration here and its entry in action.yml.
 
 The runner passes input `app-id` as `INPUT_APP-ID` (hyphen kept); other CI
 systems cannot name a variable that way, so `INPUT_APP_ID` works too, and so
@@ -9,42 +15,23 @@ below `main` reads `os.environ`: what a run needs from its environment is here.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from ampaction.errors import BadInputs, InputError
-
-# Every input with its default, as in action.yml (a test holds the two equal).
-# The runner fills defaults itself; these serve other CI systems and the CLI.
-DEFAULTS: dict[str, str] = {
-    "app-id": "",
-    "branch": "",
-    "aws-region": "",
-    "working-directory": ".",
-    "install": "true",
-    "package-manager": "auto",
-    "deploy-backend": "true",
-    "outputs-format": "",
-    "outputs-version": "",
-    "outputs-out-dir": "",
-    "trigger-frontend": "true",
-    "frontend-branches": "*",
-    "webhook-url": "",
-    "webhook-description": "amplify-pipeline-deploy",
-    "wait-for-frontend": "false",
-    "wait-timeout-minutes": "30",
-    "max-attempts": "5",
-    "dry-run": "false",
-    "debug": "false",
-}
+from ampaction.process import child_env
 
 PACKAGE_MANAGERS = ("auto", "npm", "pnpm", "yarn")
 OUTPUTS_FORMATS = ("mjs", "json", "json-mobile", "ts", "dart")
+COMMANDS = ("deploy", "teardown")
 # The CLI knows 0, 1 and 1.1 … 1.5 today; newer versions pass through to it.
 _OUTPUTS_VERSION = re.compile(r"\d+(\.\d+)?")
 # botocore's model: appId is `d[a-z0-9]+`, at most 20 characters.
@@ -56,48 +43,446 @@ _BRANCH_BAD = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//")
 MAX_WAIT_MINUTES = 360  # a GitHub job runs at most 6 hours
 MAX_ATTEMPTS = 20
 COMMAND_LINE = "command line"  # what a flag error names, as no input is to blame
-# npm/pnpm/corepack caches, inside the workspace so that actions/cache can keep them.
-PACKAGE_CACHE = ".npm-cache"
-SYSTEM_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+SECRET_INPUTS = ("webhook-url", "github-token")
+
+
+class Invalid(Exception):
+    """What a parser says about a bad value (the input's name is added by the caller)."""
+
+
+@dataclass
+class Context:
+    """What parsers may look at besides the text: the environment and earlier inputs' values."""
+
+    env: Mapping[str, str]
+    workspace: Path
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+Parser = Callable[[str, Context], Any]
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input of action.yml: `parse` turns its text into its `Settings` field or raises `Invalid`."""
+
+    name: str
+    default: str
+    parse: Parser
+    help: str
+    field: str = ""
+
+    @property
+    def settings_field(self) -> str:
+        return self.field or self.name.replace("-", "_")
+
+
+# ---- One parser per kind of value ---------------------------------------------------------
+
+
+def boolean(text: str, _ctx: Context) -> bool:
+    value = text.strip().lower()
+    if value not in ("true", "false"):
+        raise Invalid(f"must be `true` or `false`, not {text!r}.")
+    return value == "true"
+
+
+def whole_number(most: int) -> Parser:
+    def parse(text: str, _ctx: Context) -> int:
+        value = text.strip()
+        # The length first: int() refuses texts of more than 4300 digits with a ValueError.
+        if value.isascii() and value.isdigit() and len(value) <= 6 and 1 <= int(value) <= most:
+            return int(value)
+        raise Invalid(f"must be a whole number from 1 to {most}, not {_quoted(text)}.")
+
+    return parse
+
+
+def choice(allowed: Sequence[str], *, empty_ok: bool = False) -> Parser:
+    def parse(text: str, _ctx: Context) -> str | None:
+        value = text.strip()
+        if value in allowed:
+            return value
+        if empty_ok and value == "":
+            return None
+        shown = ", ".join(f"`{a}`" for a in allowed)
+        raise Invalid(f"must be one of {shown}, not {_quoted(text)}.")
+
+    return parse
+
+
+def matching(pattern: re.Pattern[str], problem: str) -> Parser:
+    """Text that matches `pattern` (empty: None); `problem` is formatted with the value."""
+
+    def parse(text: str, _ctx: Context) -> str | None:
+        value = text.strip()
+        if value and not pattern.fullmatch(value):
+            raise Invalid(problem.format(_quoted(value)))
+        return value or None
+
+    return parse
+
+
+def glob_list(*, required: bool) -> Parser:
+    """Comma- or newline-separated glob patterns."""
+
+    def parse(text: str, _ctx: Context) -> tuple[str, ...]:
+        patterns = tuple(p.strip() for p in re.split(r"[,\n]", text) if p.strip())
+        if required and not patterns:
+            raise Invalid("needs at least one glob pattern, e.g. `main` or `*`.")
+        return patterns
+
+    return parse
+
+
+def secret(text: str, _ctx: Context) -> str | None:
+    """A token: never quoted in a message, empty means none."""
+    value = text.strip()
+    if any(c.isspace() or not c.isprintable() for c in value):
+        raise Invalid("must be one token, without spaces or line breaks (its value is not shown).")
+    return value or None
+
+
+def webhook_url(text: str, _ctx: Context) -> str | None:
+    """An Amplify incoming webhook URL: a secret, so a message describes it and never quotes it."""
+    url = text.strip()
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed `[`: not a URL at all
+        parts, host = None, None
+    loopback = host in ("127.0.0.1", "localhost", "::1")
+    if parts is None or (parts.scheme != "https" and not (parts.scheme == "http" and loopback)):
+        raise Invalid("must be an https:// URL (the Amplify incoming webhook URL).")
+    if not host or not parts.query:
+        raise Invalid(
+            "is not an Amplify incoming webhook URL "
+            "(https://webhooks.amplify.<region>.amazonaws.com/prod/webhooks?id=…&token=…)."
+        )
+    return url
+
+
+def one_line(text: str, _ctx: Context) -> str:
+    value = text.strip()
+    if len(value) > 1000 or any(ord(c) < 32 for c in value):
+        raise Invalid("must be one line of at most 1000 characters.")
+    return value
+
+
+def folder_in_workspace(text: str, ctx: Context) -> Path:
+    path = _inside_workspace(ctx.workspace, text)
+    if not path.is_dir():
+        raise Invalid(f"`{text.strip()}` is not a folder in the workspace.")
+    return path
+
+
+def under_working_directory(text: str, ctx: Context) -> str | None:
+    """A path relative to `working-directory` that stays inside the workspace (kept as given)."""
+    value = text.strip()
+    base = ctx.values.get("working-directory")
+    if value and base is not None:
+        _inside_workspace(ctx.workspace, str(base / value), shown=value)
+    return value or None
+
+
+def artifact(text: str, ctx: Context) -> Path | None:
+    """A built frontend, relative to `working-directory`: a non-empty folder, or a .zip file."""
+    value = text.strip()
+    base = ctx.values.get("working-directory")
+    if not value or base is None:
+        return None
+    if (base / value).is_symlink():  # resolve() would hide where it points
+        raise Invalid(f"`{value}` is a symbolic link: give the folder or .zip file itself.")
+    path = _inside_workspace(ctx.workspace, str(base / value), shown=value)
+    if not path.exists():
+        raise Invalid(f"`{value}` does not exist in `working-directory`: build the frontend first.")
+    if path.is_file() and path.suffix.lower() == ".zip" and zipfile.is_zipfile(path):
+        return path
+    if not path.is_dir():
+        raise Invalid(f"`{value}` is neither a folder nor a .zip file.")
+    return _checked_folder(path, value)
+
+
+def _checked_folder(path: Path, shown: str) -> Path:
+    has_file = False
+    for folder, dirs, files in os.walk(path):
+        for name in dirs + files:
+            if Path(folder, name).is_symlink():
+                link = Path(folder, name).relative_to(path)
+                raise Invalid(
+                    f"`{shown}` holds a symbolic link (`{link}`): upload real files only."
+                )
+        has_file = has_file or bool(files)
+    if not has_file:
+        raise Invalid(f"`{shown}` is an empty folder: build the frontend into it first.")
+    return path
+
+
+def app_id(text: str, _ctx: Context) -> str:
+    value = text.strip()
+    if not value:
+        raise Invalid("is required: the Amplify app ID, e.g. `d1a2b3c4d5e6f7`.")
+    if not _APP_ID.fullmatch(value):
+        raise Invalid(
+            f"{value!r} is not an Amplify app ID: `d` then up to 19 lowercase letters "
+            "or digits, e.g. `d1a2b3c4d5e6f7` (Amplify console → App settings → General)."
+        )
+    return value
+
+
+def branch(text: str, ctx: Context) -> str:
+    value = text.strip() or _branch_from_ci(ctx.env)
+    if not value:
+        raise Invalid("is empty and no branch could be read from the CI system: set it.")
+    if (
+        len(value) > 255
+        or _BRANCH_BAD.search(value)
+        or value.endswith((".", "/", ".lock"))
+        or value.startswith(("/", "-"))
+    ):
+        raise Invalid(
+            "is not a valid branch name: no spaces, control characters, `~ ^ : ? * [ \\`, "
+            "`..` or `@{`, at most 255 characters."
+        )
+    return value
+
+
+def region(text: str, ctx: Context) -> str | None:
+    value = text.strip() or ctx.env.get("AWS_REGION") or ctx.env.get("AWS_DEFAULT_REGION")
+    if value and not _REGION.fullmatch(value):
+        raise Invalid(f"{_quoted(value)} is not an AWS region name like `us-east-1`.")
+    return value or None
+
+
+# ---- The inputs, in action.yml's order ------------------------------------------------------
+
+INPUTS: tuple[Input, ...] = (
+    Input("app-id", "", app_id, "Amplify app ID, e.g. `d1a2b3c4d5e6f7`."),
+    Input(
+        "branch",
+        "",  # action.yml's default is an expression only the runner evaluates
+        branch,
+        "Amplify branch to deploy. Empty means the pull request's head branch, else the pushed branch or tag.",
+    ),
+    Input(
+        "aws-region",
+        "",
+        region,
+        "Region of the Amplify app. Empty means `AWS_REGION`, then `AWS_DEFAULT_REGION`.",
+        field="region",
+    ),
+    Input(
+        "working-directory",
+        ".",
+        folder_in_workspace,
+        "Folder inside the workspace that holds `package.json` and `amplify/`.",
+    ),
+    Input(
+        "command",
+        "deploy",
+        choice(COMMANDS),
+        "`deploy` (install, deploy the backend, start the frontend build) or `teardown` "
+        "(delete the backends of the branches `teardown-branches` names).",
+    ),
+    Input(
+        "install",
+        "true",
+        boolean,
+        "Install dependencies before deploying (`true` or `false`).",
+    ),
+    Input(
+        "package-manager",
+        "auto",
+        choice(PACKAGE_MANAGERS),
+        "`auto`, `npm`, `pnpm` or `yarn`. `auto` follows the lockfile.",
+    ),
+    Input(
+        "deploy-backend",
+        "true",
+        boolean,
+        "Run `ampx pipeline-deploy` (`true` or `false`).",
+    ),
+    Input(
+        "outputs-format",
+        "",
+        choice(OUTPUTS_FORMATS, empty_ok=True),
+        "Passed to `pipeline-deploy` as `--outputs-format` (`mjs`, `json`, `json-mobile`, `ts`, `dart`).",
+    ),
+    Input(
+        "outputs-version",
+        "",
+        matching(_OUTPUTS_VERSION, "must be a version like `1` or `1.4`, not {}."),
+        "Passed to `pipeline-deploy` as `--outputs-version` (`0`, `1`, `1.1` … `1.5`).",
+    ),
+    Input(
+        "outputs-out-dir",
+        "",
+        under_working_directory,
+        "Passed to `pipeline-deploy` as `--outputs-out-dir`, relative to `working-directory`.",
+    ),
+    Input(
+        "create-branch",
+        "false",
+        boolean,
+        "Create the Amplify branch when the app has none of that name (`true` or `false`).",
+    ),
+    Input(
+        "skip-unchanged-backend",
+        "false",
+        boolean,
+        "Skip `pipeline-deploy` when no file that `backend-paths` names changed since the "
+        "branch's last deployed commit (`true` or `false`).",
+    ),
+    Input(
+        "backend-paths",
+        "",
+        glob_list(required=False),
+        "Comma- or newline-separated glob patterns of the backend's files, relative to "
+        "`working-directory`. Empty means `amplify/**` and the package files.",
+    ),
+    Input(
+        "trigger-frontend",
+        "true",
+        boolean,
+        "Start the Amplify-hosted frontend build after a successful backend deploy (`true` or `false`).",
+    ),
+    Input(
+        "frontend-branches",
+        "*",
+        glob_list(required=True),
+        "Comma- or newline-separated glob patterns; the frontend build starts only when `branch` matches one.",
+    ),
+    Input(
+        "frontend-artifact",
+        "",
+        artifact,
+        "A frontend built in the job (a folder or a .zip file, relative to "
+        "`working-directory`) to deploy to the branch instead of starting an Amplify build.",
+    ),
+    Input(
+        "webhook-url",
+        "",
+        webhook_url,
+        "Use this incoming webhook (pass it as a secret) instead of creating or reusing one.",
+    ),
+    Input(
+        "webhook-description",
+        "amplify-pipeline-deploy",
+        one_line,
+        "Marks the webhooks this action creates, so that later runs find and reuse them.",
+    ),
+    Input(
+        "wait-for-frontend",
+        "false",
+        boolean,
+        "Wait for the triggered Amplify job to finish, and fail if it fails (`true` or `false`).",
+    ),
+    Input(
+        "wait-timeout-minutes",
+        "30",
+        whole_number(MAX_WAIT_MINUTES),
+        "How long to wait for the frontend job, in minutes.",
+    ),
+    Input(
+        "max-attempts",
+        "5",
+        whole_number(MAX_ATTEMPTS),
+        "Attempts for each retried call (webhook POST, throttled or failing AWS calls).",
+    ),
+    Input(
+        "teardown-branches",
+        "",
+        glob_list(required=False),
+        "With `command: teardown`: comma- or newline-separated glob patterns of the "
+        "branches whose backends to delete.",
+    ),
+    Input(
+        "pr-comment",
+        "true",
+        boolean,
+        "On a pull request, comment the deploy's result on it (`true` or `false`).",
+    ),
+    Input(
+        "github-token",
+        "",  # action.yml's default, `${{ github.token }}`, only the runner evaluates
+        secret,
+        "Token for the pull-request comment. Pass a secret; the default is the job's token.",
+    ),
+    Input(
+        "dry-run",
+        "false",
+        boolean,
+        "Validate, run the read-only checks and print the plan; change nothing and run nothing (`true` or `false`).",
+    ),
+    Input(
+        "debug",
+        "false",
+        boolean,
+        "Pass `--debug` to ampx and log more. Also on when the runner's debug logging is on.",
+    ),
+)
+
+# Every input with its default. The runner fills defaults itself; these serve
+# other CI systems and the CLI.
+DEFAULTS: dict[str, str] = {i.name: i.default for i in INPUTS}
 
 
 @dataclass(frozen=True)
 class Settings:
-    """One run's inputs, checked, in the user's words."""
+    """One run's inputs, checked, in the user's words, and what the CI system says about the run."""
 
     app_id: str
     branch: str
     region: str | None
     workspace: Path
     working_directory: Path
+    command: str
     install: bool
     package_manager: str
     deploy_backend: bool
     outputs_format: str | None
     outputs_version: str | None
     outputs_out_dir: str | None
+    create_branch: bool
+    skip_unchanged_backend: bool
+    backend_paths: tuple[str, ...]
     trigger_frontend: bool
     frontend_branches: tuple[str, ...]
+    frontend_artifact: Path | None
     webhook_url: str | None
     webhook_description: str
     wait_for_frontend: bool
     wait_timeout_minutes: int
     max_attempts: int
+    teardown_branches: tuple[str, ...]
+    pr_comment: bool
+    github_token: str | None
     dry_run: bool
     debug: bool
-    # The environment npm and ampx run with (see `_child_env`).
+    # The environment npm and ampx run with (see `process.child_env`).
     child_env: Mapping[str, str]
+    # The GitHub context (empty off GitHub).
+    on_github: bool = False
+    event_name: str = ""
+    pull_request_number: int | None = None
+    github_repository: str = ""
+    github_api_url: str = "https://api.github.com"
+    github_server_url: str = "https://github.com"
+    github_run_id: str = ""
 
     def shown(self, path: Path) -> str:
         """A path inside the workspace as the user writes it: relative, `.` for the workspace."""
-        return _shown(path, self.workspace)
+        return str(path.relative_to(self.workspace))  # the workspace itself is "."
 
     def matching_pattern(self) -> str | None:
         """The first `frontend-branches` pattern that `branch` matches (`*` spans `/` too)."""
         return next((p for p in self.frontend_branches if fnmatchcase(self.branch, p)), None)
 
     @property
-    def triggers_frontend(self) -> bool:
+    def branch_gets_frontend(self) -> bool:
+        """`trigger-frontend` is on and `branch` matches a `frontend-branches` pattern."""
         return self.trigger_frontend and self.matching_pattern() is not None
 
 
@@ -107,7 +492,7 @@ def raw_inputs(env: Mapping[str, str], argv: Sequence[str] = ()) -> dict[str, st
     An empty value means the default, as on the runner, which sets every
     declared input and leaves the ones without a value empty.
     """
-    parsed, unknown = _flag_parser().parse_known_args(list(argv))
+    parsed, unknown = flag_parser().parse_known_args(list(argv))
     if unknown:
         # Named, never quoted: the stray value could be the webhook URL.
         names = sorted({a.split("=", 1)[0] for a in unknown if a.startswith("-")}) or ["a value"]
@@ -117,14 +502,17 @@ def raw_inputs(env: Mapping[str, str], argv: Sequence[str] = ()) -> dict[str, st
     flags = vars(parsed)
     values: dict[str, str] = {}
     for name, default in DEFAULTS.items():
-        candidates = (
-            flags.get(name.replace("-", "_")),
-            env.get("INPUT_" + name.upper()),
-            env.get("INPUT_" + name.upper().replace("-", "_")),
-        )
-        given = next((c for c in candidates if c is not None and c.strip() != ""), None)
+        given = next((c for c in _given(name, flags, env) if c is not None and c.strip()), None)
         values[name] = given if given is not None else default
     return values
+
+
+def _given(name: str, flags: Mapping[str, str | None], env: Mapping[str, str]) -> list[str | None]:
+    return [
+        flags.get(name.replace("-", "_")),
+        env.get("INPUT_" + name.upper()),
+        env.get("INPUT_" + name.upper().replace("-", "_")),
+    ]
 
 
 class _FlagParser(argparse.ArgumentParser):
@@ -133,7 +521,8 @@ class _FlagParser(argparse.ArgumentParser):
         raise BadInputs([InputError(COMMAND_LINE, f"{message}; see `--help` for the flags.")])
 
 
-def _flag_parser() -> argparse.ArgumentParser:
+def flag_parser() -> argparse.ArgumentParser:
+    """`--NAME VALUE` for every declared input."""
     parser = _FlagParser(
         prog="ampaction",
         allow_abbrev=False,  # `--webhook-u URL` would escape secret_inputs' mask
@@ -143,169 +532,110 @@ def _flag_parser() -> argparse.ArgumentParser:
             "input of the GitHub Action with the same name; INPUT_<NAME> variables work too."
         ),
     )
-    for name, default in DEFAULTS.items():
-        shown = f" (default: {default!r})" if default else ""
-        parser.add_argument(f"--{name}", metavar="VALUE", help=f"input `{name}`{shown}")
+    for i in INPUTS:
+        shown = f" (default: {i.default!r})" if i.default else ""
+        # `%` would be read as a format by argparse's help.
+        parser.add_argument(f"--{i.name}", metavar="VALUE", help=i.help.replace("%", "%%") + shown)
     return parser
 
 
 def read_settings(env: Mapping[str, str], argv: Sequence[str] = ()) -> Settings:
     """Check every input; raise `BadInputs` listing all that are wrong, or return `Settings`."""
     raw = raw_inputs(env, argv)
-    errors: list[InputError] = []
-
-    def boolean(name: str) -> bool:
-        text = raw[name].strip().lower()
-        if text in ("true", "false"):
-            return text == "true"
-        errors.append(InputError(name, f"must be `true` or `false`, not {raw[name]!r}."))
-        return DEFAULTS[name] == "true"
-
-    def positive(name: str, most: int) -> int:
-        text = raw[name].strip()
-        if text.isascii() and text.isdigit() and 1 <= int(text) <= most:
-            return int(text)
-        errors.append(
-            InputError(name, f"must be a whole number from 1 to {most}, not {raw[name]!r}.")
-        )
-        return int(DEFAULTS[name])
-
-    def one_of(name: str, allowed: Sequence[str], empty_ok: bool = False) -> str:
-        text = raw[name].strip()
-        if text in allowed or (empty_ok and text == ""):
-            return text
-        shown = ", ".join(f"`{a}`" for a in allowed)
-        errors.append(InputError(name, f"must be one of {shown}, not {raw[name]!r}."))
-        return DEFAULTS[name]
-
-    install = boolean("install")
-    deploy_backend = boolean("deploy-backend")
-    trigger_frontend = boolean("trigger-frontend")
-    wait_for_frontend = boolean("wait-for-frontend")
-    dry_run = boolean("dry-run")
-    debug = boolean("debug") or env.get("RUNNER_DEBUG") == "1"
-    wait_timeout = positive("wait-timeout-minutes", MAX_WAIT_MINUTES)
-    max_attempts = positive("max-attempts", MAX_ATTEMPTS)
-    package_manager = one_of("package-manager", PACKAGE_MANAGERS)
-    outputs_format = one_of("outputs-format", OUTPUTS_FORMATS, empty_ok=True) or None
-
-    app_id = raw["app-id"].strip()
-    if not app_id:
-        errors.append(
-            InputError("app-id", "is required: the Amplify app ID, e.g. `d1a2b3c4d5e6f7`.")
-        )
-    elif not _APP_ID.fullmatch(app_id):
-        errors.append(
-            InputError(
-                "app-id",
-                f"{app_id!r} is not an Amplify app ID: `d` then up to 19 lowercase letters "
-                "or digits, e.g. `d1a2b3c4d5e6f7` (Amplify console → App settings → General).",
-            )
-        )
-
-    branch = _branch(raw["branch"].strip() or _branch_from_ci(env), errors)
-
-    region = raw["aws-region"].strip() or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
-    if region and not _REGION.fullmatch(region):
-        errors.append(
-            InputError("aws-region", f"{region!r} is not an AWS region name like `us-east-1`.")
-        )
-
-    outputs_version = raw["outputs-version"].strip() or None
-    if outputs_version and not _OUTPUTS_VERSION.fullmatch(outputs_version):
-        errors.append(
-            InputError(
-                "outputs-version",
-                f"must be a version like `1` or `1.4`, not {outputs_version!r}.",
-            )
-        )
-
     workspace = Path(env.get("GITHUB_WORKSPACE") or Path.cwd()).resolve()
-    working_directory = _inside_workspace(
-        "working-directory", raw["working-directory"], workspace, errors
+    ctx = Context(env, workspace)
+    errors: list[InputError] = []
+    for i in INPUTS:
+        try:
+            ctx.values[i.name] = i.parse(raw[i.name], ctx)
+        except Invalid as bad:
+            errors.append(InputError(i.name, str(bad)))
+    errors += _rules(ctx)
+    if errors:
+        order = [i.name for i in INPUTS]
+        raise BadInputs(sorted(errors, key=lambda e: order.index(e.input)))  # all are inputs
+    values = {i.settings_field: ctx.values[i.name] for i in INPUTS}
+    values["debug"] = values["debug"] or env.get("RUNNER_DEBUG") == "1"
+    return Settings(
+        workspace=workspace,
+        child_env=child_env(env, values["region"], workspace),
+        **values,
+        **github_context(env),
     )
-    out_dir_text = raw["outputs-out-dir"].strip()
-    if out_dir_text and working_directory is not None:
-        _inside_workspace(
-            "outputs-out-dir", str(working_directory / out_dir_text), workspace, errors
-        )
 
-    patterns = tuple(p.strip() for p in re.split(r"[,\n]", raw["frontend-branches"]) if p.strip())
-    if not patterns:
-        errors.append(
-            InputError("frontend-branches", "needs at least one glob pattern, e.g. `main` or `*`.")
-        )
 
-    webhook_url = raw["webhook-url"].strip() or None
-    if webhook_url is not None:
-        problem = _webhook_url_problem(webhook_url)
-        if problem:
-            # The value is a secret: the message describes it, never quotes it.
-            errors.append(InputError("webhook-url", problem))
-
-    description = raw["webhook-description"].strip()
-    if len(description) > 1000 or any(ord(c) < 32 for c in description):
-        errors.append(
-            InputError("webhook-description", "must be one line of at most 1000 characters.")
-        )
-
-    if wait_for_frontend and not trigger_frontend:
+def _rules(ctx: Context) -> list[InputError]:
+    """The rules that span inputs; an input that failed its own check takes part in none."""
+    values = ctx.values
+    v = values.get
+    errors = []
+    if v("wait-for-frontend") and v("trigger-frontend") is False:
         errors.append(
             InputError(
                 "wait-for-frontend",
                 "needs `trigger-frontend: true`: there is no frontend build to wait for.",
             )
         )
-
-    needs_project = install or deploy_backend
-    if needs_project and working_directory and not (working_directory / "package.json").is_file():
+    folder = v("working-directory")
+    needs_project = v("command") == "deploy" and (v("install") or v("deploy-backend"))
+    if needs_project and folder is not None and not (folder / "package.json").is_file():
         errors.append(
             InputError(
                 "working-directory",
-                f"`{_shown(working_directory, workspace)}` has no package.json: point it at "
+                f"`{folder.relative_to(ctx.workspace)}` has no package.json: point it at "
                 "the folder that holds your Gen 2 app's package.json and amplify/.",
             )
         )
-
-    settings_region = region or None
-    if settings_region is None:
-        needs_region = deploy_backend or wait_for_frontend or (trigger_frontend and not webhook_url)
-        if needs_region:
-            errors.append(
-                InputError(
-                    "aws-region",
-                    "is empty and neither AWS_REGION nor AWS_DEFAULT_REGION is set: give "
-                    "`aws-region`, or set `aws-region` on aws-actions/configure-aws-credentials.",
-                )
+    if "aws-region" in values and v("aws-region") is None and _needs_region(values):
+        errors.append(
+            InputError(
+                "aws-region",
+                "is empty and neither AWS_REGION nor AWS_DEFAULT_REGION is set: give "
+                "`aws-region`, or set `aws-region` on aws-actions/configure-aws-credentials.",
             )
+        )
+    return errors
 
-    if errors:
-        order = list(DEFAULTS)
-        raise BadInputs(sorted(errors, key=lambda e: order.index(e.input)))  # all are inputs
-    assert working_directory is not None  # noqa: S101 - no error means it resolved
-    return Settings(
-        app_id=app_id,
-        branch=branch,
-        region=settings_region,
-        workspace=workspace,
-        working_directory=working_directory,
-        install=install,
-        package_manager=package_manager,
-        deploy_backend=deploy_backend,
-        outputs_format=outputs_format,
-        outputs_version=outputs_version,
-        outputs_out_dir=out_dir_text or None,
-        trigger_frontend=trigger_frontend,
-        frontend_branches=patterns,
-        webhook_url=webhook_url,
-        webhook_description=description or DEFAULTS["webhook-description"],
-        wait_for_frontend=wait_for_frontend,
-        wait_timeout_minutes=wait_timeout,
-        max_attempts=max_attempts,
-        dry_run=dry_run,
-        debug=debug,
-        child_env=_child_env(env, settings_region, workspace),
-    )
+
+def _needs_region(values: Mapping[str, Any]) -> bool:
+    v = values.get
+    if v("command") == "teardown":
+        return True
+    triggers_alone = v("trigger-frontend") and not v("webhook-url")
+    return bool(v("deploy-backend") or v("wait-for-frontend") or triggers_alone)
+
+
+def github_context(env: Mapping[str, str]) -> dict[str, Any]:
+    """What the GitHub runner says about the run (defaults elsewhere)."""
+    event_name = env.get("GITHUB_EVENT_NAME", "")
+    number = None
+    if event_name in ("pull_request", "pull_request_target"):
+        number = _pull_request_number(env.get("GITHUB_EVENT_PATH", ""))
+    return {
+        "on_github": env.get("GITHUB_ACTIONS") == "true",
+        "event_name": event_name,
+        "pull_request_number": number,
+        "github_repository": env.get("GITHUB_REPOSITORY", ""),
+        "github_api_url": env.get("GITHUB_API_URL") or "https://api.github.com",
+        "github_server_url": env.get("GITHUB_SERVER_URL") or "https://github.com",
+        "github_run_id": env.get("GITHUB_RUN_ID", ""),
+    }
+
+
+def _pull_request_number(event_path: str) -> int | None:
+    """`pull_request.number` (or `number`) of the event's JSON; None when unreadable."""
+    if not event_path:
+        return None
+    try:
+        event = json.loads(Path(event_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(event, dict):
+        return None
+    pull = event.get("pull_request")
+    number = pull.get("number") if isinstance(pull, dict) else None
+    number = number if number is not None else event.get("number")
+    return number if isinstance(number, int) and not isinstance(number, bool) else None
 
 
 def secret_inputs(env: Mapping[str, str], argv: Sequence[str] = ()) -> list[str]:
@@ -314,12 +644,17 @@ def secret_inputs(env: Mapping[str, str], argv: Sequence[str] = ()) -> list[str]
     By hand rather than through argparse, which would answer `--help` or a bad
     flag before the mask is out.
     """
-    found = [env.get("INPUT_WEBHOOK-URL", ""), env.get("INPUT_WEBHOOK_URL", "")]
-    for i, arg in enumerate(argv):
-        if arg == "--webhook-url" and i + 1 < len(argv):
-            found.append(argv[i + 1])
-        elif arg.startswith("--webhook-url="):
-            found.append(arg.split("=", 1)[1])
+    found = []
+    for name in SECRET_INPUTS:
+        found += [
+            env.get("INPUT_" + name.upper(), ""),
+            env.get("INPUT_" + name.upper().replace("-", "_"), ""),
+        ]
+        for i, arg in enumerate(argv):
+            if arg == f"--{name}" and i + 1 < len(argv):
+                found.append(argv[i + 1])
+            elif arg.startswith(f"--{name}="):
+                found.append(arg.split("=", 1)[1])
     return [value.strip() for value in found if value.strip()]
 
 
@@ -331,93 +666,15 @@ def _branch_from_ci(env: Mapping[str, str]) -> str:
     return ""
 
 
-def _branch(branch: str, errors: list[InputError]) -> str:
-    if not branch:
-        errors.append(
-            InputError("branch", "is empty and no branch could be read from the CI system: set it.")
-        )
-    elif (
-        len(branch) > 255
-        or _BRANCH_BAD.search(branch)
-        or branch.endswith((".", "/", ".lock"))
-        or branch.startswith(("/", "-"))
-    ):
-        errors.append(
-            InputError(
-                "branch",
-                "is not a valid branch name: no spaces, control characters, `~ ^ : ? * [ \\`, "
-                "`..` or `@{`, at most 255 characters.",
-            )
-        )
-    return branch
-
-
-def _inside_workspace(
-    name: str, text: str, workspace: Path, errors: list[InputError]
-) -> Path | None:
+def _inside_workspace(workspace: Path, text: str, shown: str | None = None) -> Path:
     path = (workspace / text.strip()).resolve()
     if path != workspace and workspace not in path.parents:
-        errors.append(
-            InputError(name, f"{text.strip()!r} is outside the workspace; give a folder inside it.")
+        raise Invalid(
+            f"{_quoted(shown or text.strip())} is outside the workspace; give a folder inside it."
         )
-        return None
-    if name == "working-directory" and not path.is_dir():
-        errors.append(InputError(name, f"`{text.strip()}` is not a folder in the workspace."))
-        return None
     return path
 
 
-def _webhook_url_problem(url: str) -> str | None:
-    parts = urlsplit(url)
-    loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
-    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
-        return "must be an https:// URL (the Amplify incoming webhook URL)."
-    if not parts.hostname or not parts.query:
-        return (
-            "is not an Amplify incoming webhook URL "
-            "(https://webhooks.amplify.<region>.amazonaws.com/prod/webhooks?id=…&token=…)."
-        )
-    return None
-
-
-def _shown(path: Path, workspace: Path) -> str:
-    return str(path.relative_to(workspace))  # the workspace itself is "."
-
-
-def _child_env(env: Mapping[str, str], region: str | None, workspace: Path) -> dict[str, str]:
-    """What npm and ampx see: the job's environment, `CI=1`, and never our inputs.
-
-    INPUT_* variables are dropped: one of them may be the webhook URL, and
-    package install scripts run with this environment.
-    """
-    child = {k: v for k, v in env.items() if not k.startswith("INPUT_")}
-    child["CI"] = "1"  # ampx refuses to run outside CI; the recipe exports CI=1
-    # `#!/usr/bin/env node` needs node on PATH, and a job may have set PATH to
-    # anything: keep the job's PATH first and make sure the image's folders follow.
-    path = [p for p in child.get("PATH", "").split(":") if p]
-    child["PATH"] = ":".join(path + [d for d in SYSTEM_PATH if d not in path])
-    # ampx 1.x awaits its telemetry upload before printing a failure; when the
-    # upload cannot connect that promise never settles, and the CLI exits 13
-    # without the error. Off unless the job says otherwise (an empty value keeps it on).
-    child.setdefault("AMPLIFY_DISABLE_TELEMETRY", "1")
-    if region:
-        child["AWS_REGION"] = region
-        child["AWS_DEFAULT_REGION"] = region
-    # The default caches (~/.npm …) would land in the container's HOME, which is
-    # <runner temp>/_github_home: emptied after every job, and not the `~` that
-    # actions/cache sees. In the workspace, `actions/cache` with
-    # `path: .npm-cache` keeps them between runs. A job that sets one wins.
-    cache = workspace / PACKAGE_CACHE
-    for name, folder in (
-        ("npm_config_cache", cache),  # npm's downloads
-        ("COREPACK_HOME", cache / "corepack"),  # the pnpm/yarn that corepack fetched
-        ("npm_config_store_dir", cache / "pnpm-store"),  # pnpm's store
-    ):
-        # npm and pnpm read npm_config_* in any case; an empty value counts as unset.
-        if not any(k.lower() == name.lower() and v for k, v in child.items()):
-            child = {k: v for k, v in child.items() if k.lower() != name.lower()}
-            child[name] = str(folder)
-    # Older corepack releases write a `packageManager` field into package.json
-    # when it has none; the action must not change the user's files.
-    child.setdefault("COREPACK_ENABLE_AUTO_PIN", "0")
-    return child
+def _quoted(text: str) -> str:
+    """A value as messages show it: quoted, and cut when long (a 5000-digit number is not read)."""
+    return repr(text if len(text) <= 80 else text[:77] + "...")

@@ -19,7 +19,7 @@ from ampaction import deploy, inputs, preflight, project, webhook
 from ampaction.amplify import Amplify, console_url
 from ampaction.errors import ActionError, BadInputs, Cancelled
 from ampaction.inputs import Settings
-from ampaction.process import Cancellation
+from ampaction.process import Cancellation, pnpm_store
 from ampaction.report import Report
 from ampaction.wait import JobResult, wait_for_job
 from ampaction.workflow import Workflow
@@ -80,12 +80,14 @@ def run(settings: Settings, workflow: Workflow, cancellation: Cancellation, repo
     # What can be known from the files alone comes first: no network, no process.
     pm = None
     if s.install or s.deploy_backend:
-        pm = project.package_manager(s.working_directory, s.package_manager, s.child_env)
+        pm = project.package_manager(
+            s.working_directory, s.package_manager, s.child_env, pnpm_store(s.workspace)
+        )
         if s.deploy_backend:
             deploy.check_cli_declared(s)
 
     # Preflight, only for the parts of the run that reach AWS.
-    finds_webhook = s.triggers_frontend and (s.webhook_url is None or s.wait_for_frontend)
+    finds_webhook = s.branch_gets_frontend and (s.webhook_url is None or s.wait_for_frontend)
     if amplify and (s.deploy_backend or finds_webhook):
         with report.step("Preflight", workflow) as step:
             branch = preflight.check_branch(amplify, workflow, s.app_id, s.branch)
@@ -163,7 +165,7 @@ def _trigger(
     if not s.trigger_frontend:
         report.skip(name, "`trigger-frontend` is off")
         return None
-    if not s.triggers_frontend:
+    if not s.branch_gets_frontend:
         why = f"branch `{s.branch}` matches no `frontend-branches` pattern ({', '.join(s.frontend_branches)})"
         workflow.info(f"Not triggering the frontend: {why}.")
         report.skip(name, why)
@@ -220,7 +222,7 @@ def _plan(
         report.plan("Deploy backend", command)
     if not s.trigger_frontend:
         workflow.info("- frontend: not triggered (`trigger-frontend` is off)")
-    elif not s.triggers_frontend:
+    elif not s.branch_gets_frontend:
         workflow.info(
             f"- frontend: not triggered (branch `{s.branch}` matches no `frontend-branches` pattern)"
         )

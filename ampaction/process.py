@@ -1,6 +1,6 @@
 """Child processes (npm, ampx): started, streamed live, and stopped when the runner cancels.
 
-Each child runs in its own process group so that a cancellation reaches
+`child_env` is the environment they all run with. Each child runs in its own process group so that a cancellation reaches
 npm, node and whatever they started, at once. Output is printed as it comes,
 with workflow commands off (a package's postinstall script must not be able
 to write `::add-mask::` or `::error::`), and its last lines are kept for the
@@ -23,9 +23,65 @@ from types import FrameType
 from ampaction.workflow import Workflow
 
 TAIL_LINES = 30
+# The image's folders for programs, after whatever PATH the job set.
+SYSTEM_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+# npm/pnpm/corepack caches, inside the workspace so that actions/cache can keep them.
+PACKAGE_CACHE = ".npm-cache"
+# pnpm's store, in that cache. pnpm 10 reads its settings from `npm_config_*`
+# variables, which npm reads too and warns about (`Unknown env config
+# "store-dir"`), so the store is given to pnpm's install as an argument instead
+# (see `project.package_manager`); pnpm 11 reads `pnpm_config_*`.
+PNPM_STORE = "pnpm-store"
+PNPM_STORE_SETTINGS = ("npm_config_store_dir", "pnpm_config_store_dir")
 # After a cancel, the child gets this long to exit before SIGKILL; the runner
 # waits 7.5 s after its SIGTERM (docker stop) before killing us.
 KILL_AFTER_SECONDS = 5.0
+
+
+def child_env(env: Mapping[str, str], region: str | None, workspace: Path) -> dict[str, str]:
+    """What npm and ampx see: the job's environment, `CI=1`, and never our inputs.
+
+    INPUT_* variables are dropped: one of them may be the webhook URL, and
+    package install scripts run with this environment.
+    """
+    child = {k: v for k, v in env.items() if not k.startswith("INPUT_")}
+    child["CI"] = "1"  # ampx refuses to run outside CI; the recipe exports CI=1
+    # `#!/usr/bin/env node` needs node on PATH, and a job may have set PATH to
+    # anything: keep the job's PATH first and make sure the image's folders follow.
+    path = [p for p in child.get("PATH", "").split(":") if p]
+    child["PATH"] = ":".join(path + [d for d in SYSTEM_PATH if d not in path])
+    # ampx 1.x awaits its telemetry upload before printing a failure; when the
+    # upload cannot connect that promise never settles, and the CLI exits 13
+    # without the error. Off unless the job says otherwise (an empty value keeps it on).
+    child.setdefault("AMPLIFY_DISABLE_TELEMETRY", "1")
+    if region:
+        child["AWS_REGION"] = region
+        child["AWS_DEFAULT_REGION"] = region
+    # The default caches (~/.npm …) would land in the container's HOME, which is
+    # <runner temp>/_github_home: emptied after every job, and not the `~` that
+    # actions/cache sees. In the workspace, `actions/cache` with
+    # `path: .npm-cache` keeps them between runs. A job that sets one wins.
+    cache = workspace / PACKAGE_CACHE
+    for name, folder in (
+        ("npm_config_cache", cache),  # npm's downloads (pnpm and yarn 1 read it too)
+        ("COREPACK_HOME", cache / "corepack"),  # the pnpm/yarn that corepack fetched
+    ):
+        if not job_sets(child, name):
+            child = {k: v for k, v in child.items() if k.lower() != name.lower()}
+            child[name] = str(folder)
+    # Older corepack releases write a `packageManager` field into package.json
+    # when it has none; the action must not change the user's files.
+    child.setdefault("COREPACK_ENABLE_AUTO_PIN", "0")
+    return child
+
+
+def pnpm_store(workspace: Path) -> Path:
+    return workspace / PACKAGE_CACHE / PNPM_STORE
+
+
+def job_sets(env: Mapping[str, str], name: str) -> bool:
+    """Whether `env` sets `name` (npm reads its variables in any case; empty counts as unset)."""
+    return any(k.lower() == name.lower() and v for k, v in env.items())
 
 
 class Cancellation:

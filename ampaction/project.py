@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ampaction.errors import ActionError
-from ampaction.inputs import SYSTEM_PATH
+from ampaction.process import PNPM_STORE_SETTINGS, SYSTEM_PATH, job_sets
 
 CLI_PACKAGE = "@aws-amplify/backend-cli"
 LOCKFILES = {"package-lock.json": "npm", "pnpm-lock.yaml": "pnpm", "yarn.lock": "yarn"}
@@ -34,7 +34,8 @@ class PackageManager:
     @property
     def install_command(self) -> str:
         """The install as a user would type it: `pnpm install --frozen-lockfile`."""
-        words = self.install_argv[1:]
+        # Where pnpm keeps its store is the action's setting, not part of the command.
+        words = tuple(w for w in self.install_argv[1:] if not w.startswith("--store-dir="))
         if words and words[0] == self.name:  # `corepack pnpm …`
             words = words[1:]
         return " ".join([self.name, *words])
@@ -52,11 +53,14 @@ def find_tool(name: str, env: Mapping[str, str]) -> str:
     return found
 
 
-def package_manager(project: Path, choice: str, env: Mapping[str, str]) -> PackageManager:
+def package_manager(
+    project: Path, choice: str, env: Mapping[str, str], pnpm_store: Path | None = None
+) -> PackageManager:
     """The package manager for `project`: the one asked for, or the lockfile's (`auto`).
 
     pnpm and yarn run through corepack (shipped with Node), which starts the
     version pinned in package.json's `packageManager`, downloading it once.
+    pnpm's install gets `pnpm_store` as its store unless the job sets one.
     """
     name = choice if choice != "auto" else detect(project)
     if name == "npm":
@@ -72,9 +76,11 @@ def package_manager(project: Path, choice: str, env: Mapping[str, str]) -> Packa
     corepack = find_tool("corepack", env)
     if name == "pnpm":
         # `pnpm exec` runs node_modules/.bin only (`pnpm dlx` would fetch).
+        job_store = any(job_sets(env, name) for name in PNPM_STORE_SETTINGS)
+        store = () if pnpm_store is None or job_store else (f"--store-dir={pnpm_store}",)
         return PackageManager(
             "pnpm",
-            (corepack, "pnpm", "install", "--frozen-lockfile"),
+            (corepack, "pnpm", "install", "--frozen-lockfile", *store),
             (corepack, "pnpm", "exec"),
         )
     # `yarn run <bin>` runs an installed binary and never fetches one (unlike

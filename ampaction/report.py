@@ -43,6 +43,9 @@ class Report:
             "job-id": "",
             "job-status": "",
             "job-url": "",
+            "frontend-url": "",
+            "branch-created": "false",
+            "backend-skipped": "false",
         }
     )
     failure: ActionError | None = None

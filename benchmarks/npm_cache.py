@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ampaction import inputs, project  # noqa: E402
+from ampaction import inputs, process, project  # noqa: E402
 
 LOCK_PROJECT = ROOT / "tests" / "fixtures" / "real-cli-app"
 GOAL = 0.5
@@ -71,7 +71,7 @@ def main() -> int:
         print(f"{len(lock['packages']) - 1} packages in the lockfile")
 
         cold = timed_install(workspace, env)  # .npm-cache does not exist yet
-        cache = workspace / inputs.PACKAGE_CACHE
+        cache = workspace / process.PACKAGE_CACHE
         size = sum(f.stat().st_size for f in cache.rglob("*") if f.is_file())
         print(f"cold: {cold:6.1f} s  (cache filled: {size / 2**20:.0f} MiB)")
 

@@ -230,6 +230,7 @@ def declared_inputs() -> dict[str, str]:
     spec = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
     declared = {name: str(i.get("default", "")) for name, i in spec["inputs"].items()}
     declared["branch"] = BRANCH  # the runner evaluates `github.head_ref || github.ref_name`
+    declared["github-token"] = ""  # the runner evaluates `github.token`
     return declared
 
 

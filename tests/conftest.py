@@ -37,12 +37,14 @@ def declared_inputs() -> dict[str, str]:
     """action.yml's inputs with their defaults, as the runner sets them.
 
     `branch` defaults to an expression the runner evaluates; here to `main`.
+    `github-token` too (the job's token); here to none.
     """
     import yaml
 
     spec = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
     declared = {name: str(i.get("default", "")) for name, i in spec["inputs"].items()}
     declared["branch"] = "main"
+    declared["github-token"] = ""
     return declared
 
 

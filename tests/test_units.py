@@ -55,7 +55,7 @@ def test_settings_from_a_runner_like_environment(tmp_path):
     s = read_settings(env)
     assert s.branch == "release/1.2" and s.region == "eu-west-1"
     assert s.frontend_branches == ("main", "release/*")
-    assert s.matching_pattern() == "release/*" and s.triggers_frontend
+    assert s.matching_pattern() == "release/*" and s.branch_gets_frontend
     assert s.debug
     assert s.child_env["CI"] == "1"
     assert "INPUT_WEBHOOK-URL" not in s.child_env  # install scripts never see the secret
