@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ampaction import __version__
 from ampaction.errors import ActionError
 
 if TYPE_CHECKING:
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 CONNECT_TIMEOUT = 10
 READ_TIMEOUT = 30
 PAGE_SIZE = 50  # ListWebhooks' maximum
+# In the user agent that CloudTrail records, so that admins can tell our calls apart.
+USER_AGENT = f"ampaction/{__version__}"
 
 CREDENTIALS_HELP = (
     "Give the job AWS credentials before this step, e.g. with "
@@ -72,7 +75,7 @@ class Amplify:
                 retries=retries or None,  # type: ignore[arg-type]
                 connect_timeout=CONNECT_TIMEOUT,
                 read_timeout=READ_TIMEOUT,
-                user_agent_extra="ampaction/1.0.0",
+                user_agent_extra=USER_AGENT,
             )
             session = boto3.session.Session(region_name=self.region)
             self._client = session.client("amplify", config=config)

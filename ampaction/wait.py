@@ -78,19 +78,27 @@ def wait_for_job(
         if status != last_status:
             workflow.info(f"Job {result.job_id}: {status} ({int(now - start)} s)")
             last_status = status
-        if status == SUCCEEDED:
+        if _ended(result, branch, timed_out=now >= deadline, minutes=int(timeout_seconds // 60)):
             return result
-        if status in FAILED:
-            raise ActionError(
-                f"Amplify job {result.job_id} for branch `{branch}` ended {status}. "
-                f"Its log: {result.url}",
-                title=f"Frontend build {status.lower()}",
-            )
-        if now >= deadline:
-            raise ActionError(
-                f"Amplify job {result.job_id} was still {status} after "
-                f"{int(timeout_seconds // 60)} minutes (`wait-timeout-minutes`). It goes on in "
-                f"Amplify: {result.url}",
-                title="Frontend build timed out",
-            )
         next_poll = min(now + POLL_SECONDS, deadline)
+
+
+def _ended(result: JobResult, branch: str, *, timed_out: bool, minutes: int) -> bool:
+    """True when the job succeeded; raise when it failed or the wait is over; else False."""
+    status = result.status
+    if status == SUCCEEDED:
+        return True
+    if status in FAILED:
+        raise ActionError(
+            f"Amplify job {result.job_id} for branch `{branch}` ended {status}. "
+            f"Its log: {result.url}",
+            title=f"Frontend build {str(status).lower()}",
+        )
+    if timed_out:
+        raise ActionError(
+            f"Amplify job {result.job_id} was still {status} after "
+            f"{minutes} minutes (`wait-timeout-minutes`). It goes on in "
+            f"Amplify: {result.url}",
+            title="Frontend build timed out",
+        )
+    return False

@@ -326,7 +326,21 @@ def verdict(ok: bool | None) -> str:
     return "n/a" if ok is None else ("PASS" if ok else "MISS")
 
 
-def main(argv: list[str] | None = None) -> int:
+@dataclass
+class Measured:
+    """Everything one benchmark run measured."""
+
+    rounds: int
+    sides: tuple[str, ...]
+    results: dict[str, dict[str, Series]]
+    paired: dict[str, list[float]]
+    floor: list[float]
+    imports: list[tuple[ImportLine, int]]
+    packages: dict[str, int]
+    import_total: int
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=15, help="timed rounds per path (default 15)")
     parser.add_argument("--quick", action="store_true", help="3 rounds, for a smoke run")
@@ -335,12 +349,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     args = parser.parse_args(argv)
-    rounds = 3 if args.quick else args.rounds
-    if rounds < 1:
+    args.rounds = 3 if args.quick else args.rounds
+    if args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    return args
+
+
+def measure(args: argparse.Namespace) -> Measured:
+    """The interleaved rounds of every path and side, then the import profile."""
+    rounds = args.rounds
     sides = ("action",) if args.action_only else SIDES
     awscli = None if args.action_only else ensure_awscli()
-
     results: dict[str, dict[str, Series]] = {p: {s: Series() for s in sides} for p in PATHS}
     paired: dict[str, list[float]] = {p: [] for p in PATHS}
     floor: list[float] = []
@@ -365,8 +384,29 @@ def main(argv: list[str] | None = None) -> int:
                 if "script" in pair:
                     paired[path].append(pair["action"].seconds / pair["script"].seconds)
         imports, packages, import_total = import_profile(bench, 3 if args.quick else 5)
+    return Measured(rounds, sides, results, paired, floor, imports, packages, import_total)
 
-    # The table.
+
+def path_summary(path: str, m: Measured) -> dict[str, object]:
+    action = m.results[path]["action"]
+    script = m.results[path].get("script")
+    return {
+        "action_median_s": action.median,
+        "action_seconds": [s.seconds for s in action.samples],
+        "action_calls": action.calls,
+        "action_operations": action.operations,
+        "action_posts": action.posts,
+        "script_median_s": script.median if script else None,
+        "script_seconds": [s.seconds for s in script.samples] if script else None,
+        "script_calls": script.calls if script else None,
+        "script_operations": script.operations if script else None,
+        "script_posts": script.posts if script else None,
+        "ratio": action.median / script.median if script else None,
+        "paired_ratio_median": statistics.median(m.paired[path]) if m.paired[path] else None,
+    }
+
+
+def print_table(m: Measured) -> dict[str, dict[str, object]]:
     head = (
         f"{'path':<5} {'action s':>9} {'script s':>9} {'ratio':>6} {'paired':>7} "
         f"{'calls action':>12} {'calls script':>12} {'POSTs a/s':>9}"
@@ -376,10 +416,10 @@ def main(argv: list[str] | None = None) -> int:
     print("-" * len(head))
     summary: dict[str, dict[str, object]] = {}
     for path in PATHS:
-        action = results[path]["action"]
-        script = results[path].get("script")
-        ratio = action.median / script.median if script else None
-        pr = statistics.median(paired[path]) if paired[path] else None
+        action = m.results[path]["action"]
+        script = m.results[path].get("script")
+        summary[path] = path_summary(path, m)
+        ratio, pr = summary[path]["ratio"], summary[path]["paired_ratio_median"]
         print(
             f"{path:<5} {action.median:>9.3f} "
             f"{(f'{script.median:.3f}' if script else '-'):>9} "
@@ -388,21 +428,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{action.calls:>12} {(script.calls if script else '-'):>12} "
             f"{f'{action.posts}/' + (str(script.posts) if script else '-'):>9}"
         )
-        summary[path] = {
-            "action_median_s": action.median,
-            "action_seconds": [s.seconds for s in action.samples],
-            "action_calls": action.calls,
-            "action_operations": action.operations,
-            "action_posts": action.posts,
-            "script_median_s": script.median if script else None,
-            "script_seconds": [s.seconds for s in script.samples] if script else None,
-            "script_calls": script.calls if script else None,
-            "script_operations": script.operations if script else None,
-            "script_posts": script.posts if script else None,
-            "ratio": ratio,
-            "paired_ratio_median": pr,
-        }
-    print(f"(python -c pass, the interpreter's floor: median {statistics.median(floor):.3f} s)")
+    print(f"(python -c pass, the interpreter's floor: median {statistics.median(m.floor):.3f} s)")
     for path in PATHS:
         ops = summary[path]
         print(
@@ -413,8 +439,10 @@ def main(argv: list[str] | None = None) -> int:
                 else ""
             )
         )
+    return summary
 
-    # The goals.
+
+def print_goals(m: Measured, summary: dict[str, dict[str, object]]) -> list[dict[str, object]]:
     print("\nGoals")
     goals: list[dict[str, object]] = []
 
@@ -430,27 +458,30 @@ def main(argv: list[str] | None = None) -> int:
             ratio <= GOAL_RATIO[path] if isinstance(ratio, float) else None,
         )
     for path in PATHS:
-        median = results[path]["action"].median
+        median = m.results[path]["action"].median
         goal(
             f"{path}: action median <= {GOAL_ACTION_SECONDS} s",
             f"{median:.3f} s",
             median <= GOAL_ACTION_SECONDS,
         )
     for path in PATHS:
-        action = results[path]["action"]
+        action = m.results[path]["action"]
         goal(
             f"{path}: <= {GOAL_CALLS[path]} AWS calls + {GOAL_POSTS} POST",
             f"{action.calls} + {action.posts}",
             action.calls <= GOAL_CALLS[path] and action.posts <= GOAL_POSTS,
         )
+    return goals
 
-    # Import time.
+
+def print_imports(m: Measured) -> tuple[list[tuple[ImportLine, int]], list[tuple[str, int]]]:
+    """The slowest imports and packages; returns both lists for the JSON."""
     print(
-        f"\nImport time of the action, warm path (-X importtime, median per module; all imports {import_total / 1e6:.3f} s, inflated by importtime itself)"
+        f"\nImport time of the action, warm path (-X importtime, median per module; all imports {m.import_total / 1e6:.3f} s, inflated by importtime itself)"
     )
     print("  top 10 by cumulative time:")
     print(f"  {'cumul ms':>9} {'self ms':>8}  module (indent = nesting)")
-    top = sorted(imports, key=lambda item: item[0].cumulative_us, reverse=True)[:10]
+    top = sorted(m.imports, key=lambda item: item[0].cumulative_us, reverse=True)[:10]
     for line, _ in top:
         print(
             f"  {line.cumulative_us / 1000:>9.1f} {line.self_us / 1000:>8.1f}  {'  ' * line.depth}{line.name}"
@@ -458,36 +489,39 @@ def main(argv: list[str] | None = None) -> int:
     print(
         "  self time by top-level package (its own modules only; stdlib modules count as themselves):"
     )
-    third_party = sorted(packages.items(), key=lambda kv: kv[1], reverse=True)[:12]
+    third_party = sorted(m.packages.items(), key=lambda kv: kv[1], reverse=True)[:12]
     for name, us in third_party:
         print(f"  {us / 1000:>9.1f}  {name}")
+    return top, third_party
 
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    m = measure(args)
+    summary = print_table(m)
+    goals = print_goals(m, summary)
+    top, third_party = print_imports(m)
     if args.json:
-        Path(args.json).write_text(
-            json.dumps(
-                {
-                    "rounds": rounds,
-                    "sides": list(sides),
-                    "paths": summary,
-                    "python_floor_median_s": statistics.median(floor),
-                    "goals": goals,
-                    "imports": {
-                        "total_s": import_total / 1e6,
-                        "top_cumulative": [
-                            {
-                                "module": m.name,
-                                "cumulative_ms": m.cumulative_us / 1000,
-                                "self_ms": m.self_us / 1000,
-                            }
-                            for m, _ in top
-                        ],
-                        "packages_ms": {k: v / 1000 for k, v in third_party},
-                    },
-                },
-                indent=2,
-            ),
-            encoding="utf-8",
-        )
+        document = {
+            "rounds": m.rounds,
+            "sides": list(m.sides),
+            "paths": summary,
+            "python_floor_median_s": statistics.median(m.floor),
+            "goals": goals,
+            "imports": {
+                "total_s": m.import_total / 1e6,
+                "top_cumulative": [
+                    {
+                        "module": line.name,
+                        "cumulative_ms": line.cumulative_us / 1000,
+                        "self_ms": line.self_us / 1000,
+                    }
+                    for line, _ in top
+                ],
+                "packages_ms": {k: v / 1000 for k, v in third_party},
+            },
+        }
+        Path(args.json).write_text(json.dumps(document, indent=2), encoding="utf-8")
     return 0
 
 
