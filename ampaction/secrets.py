@@ -26,7 +26,10 @@ def register(secret: str) -> list[str]:
     alone in error bodies and in URL-encoded form in library logs.
     """
     forms = {secret}
-    parts = urlsplit(secret) if "://" in secret else None
+    try:
+        parts = urlsplit(secret) if "://" in secret else None
+    except ValueError:  # not a URL after all (an unclosed `[`): the whole value is masked
+        parts = None
     if parts and parts.query:
         for key, value in parse_qsl(parts.query, keep_blank_values=True):
             if key == "token" and value:
