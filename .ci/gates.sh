@@ -25,6 +25,23 @@ _ci_gate() {
     return 1
 }
 
+# requirements.txt is pip-compile's output: rerun the command written at its top
+# in a scratch folder (starting from the current lock, so that only a change of
+# requirements.in or of the command moves a pin) and require the same file.
+# Needs the package index.
+_ci_lock() {
+    local tmp command status=0
+    command=$(sed -n 's/^#    \(pip-compile .*\)$/\1/p' requirements.txt)
+    [ -n "$command" ] || { echo "requirements.txt names no pip-compile command"; return 1; }
+    tmp=$(mktemp -d)
+    cp requirements.in requirements.txt "$tmp/"
+    # shellcheck disable=SC2086 # the command's words, as written in the header
+    (cd "$tmp" && $command >"$tmp/log" 2>&1) || { cat "$tmp/log"; status=1; }
+    [ "$status" -ne 0 ] || diff -u requirements.txt "$tmp/requirements.txt" || status=1
+    rm -rf "$tmp"
+    return "$status"
+}
+
 ci_gates() {
     local failed=0 examples=()
     mapfile -t examples < <(_ci_github_examples)
@@ -38,6 +55,7 @@ ci_gates() {
     _ci_gate hadolint hadolint Dockerfile || failed=1
     # -ll: fail on medium or high severity.
     _ci_gate bandit bandit -q -ll -r ampaction entrypoint.py || failed=1
+    _ci_gate lock _ci_lock || failed=1
 
     if [ "$failed" -ne 0 ]; then
         echo "gates: FAILED"
