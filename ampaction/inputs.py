@@ -83,7 +83,7 @@ class Input:
 def boolean(text: str, _ctx: Context) -> bool:
     value = text.strip().lower()
     if value not in ("true", "false"):
-        raise Invalid(f"must be `true` or `false`, not {text!r}.")
+        raise Invalid(f"must be `true` or `false`, not {_quoted(text)}.")
     return value == "true"
 
 
@@ -226,7 +226,7 @@ def app_id(text: str, _ctx: Context) -> str:
         raise Invalid("is required: the Amplify app ID, e.g. `d1a2b3c4d5e6f7`.")
     if not _APP_ID.fullmatch(value):
         raise Invalid(
-            f"{value!r} is not an Amplify app ID: `d` then up to 19 lowercase letters "
+            f"{_quoted(value)} is not an Amplify app ID: `d` then up to 19 lowercase letters "
             "or digits, e.g. `d1a2b3c4d5e6f7` (Amplify console → App settings → General)."
         )
     return value
