@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Docker for the container tests; sourced by .ci/run.
 #
-#   ci_docker_start   install docker.io/debootstrap if missing, start dockerd
+#   ci_docker_start   install docker.io/debootstrap/docker-registry if missing, start dockerd
 #                     unless an engine already answers, build the stand-in base
 #   ci_docker_stop    stop dockerd, only if ci_docker_start started it
 #
@@ -18,6 +18,8 @@ _ci_docker_apt() {
   command -v docker >/dev/null || missing+=(docker.io)
   command -v dockerd >/dev/null || missing+=(docker.io)
   command -v debootstrap >/dev/null || missing+=(debootstrap)
+  # The release tests push to and pull from a registry on 127.0.0.1 (tests/support/registry.py).
+  command -v docker-registry >/dev/null || missing+=(docker-registry)
   [[ ${#missing[@]} -eq 0 ]] && return 0
   _ci_docker_log "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -53,7 +55,7 @@ _ci_docker_launch() {
 
 ci_docker_start() {
   mkdir -p "$_ci_docker_cache"
-  _ci_docker_apt || { _ci_docker_log "could not install docker.io/debootstrap"; return 1; }
+  _ci_docker_apt || { _ci_docker_log "could not install docker.io/debootstrap/docker-registry"; return 1; }
   if docker info >/dev/null 2>&1; then
     _ci_docker_log "an engine already answers: using it"
   else
