@@ -223,6 +223,14 @@ def test_the_release_commit_changes_only_the_image_line(released: Released) -> N
         "-  image: Dockerfile",
         f"+  image: docker://{released_reference(r)}",
     ], diff
+    before = subprocess.run(
+        ["git", "show", f"{r.main_before}:action.yml"], cwd=r.repo, capture_output=True, check=True
+    ).stdout
+    after = subprocess.run(
+        ["git", "show", f"{r.tag_commit}:action.yml"], cwd=r.repo, capture_output=True, check=True
+    ).stdout
+    image = f"image: docker://{released_reference(r)}".encode()
+    assert after == before.replace(b"image: Dockerfile", image), "more than the image line changed"
     # On no branch: no branch contains the release commit.
     assert git(r.repo, "branch", "--contains", r.tag_commit) == ""
 
