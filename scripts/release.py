@@ -159,6 +159,11 @@ def check_build_arg(arg: str) -> str:
 
 
 def git(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> str:
+    """git's output, stripped (see `file_at` for a file's exact text)."""
+    return git_output(*args, stdin=stdin, env=env).strip()
+
+
+def git_output(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> str:
     done = subprocess.run(
         ["git", *args],
         input=stdin,
@@ -169,7 +174,11 @@ def git(*args: str, stdin: str | None = None, env: dict[str, str] | None = None)
     )
     if done.returncode != 0:
         fail(f"`git {' '.join(args)}` failed: {done.stderr.strip()}")
-    return done.stdout.strip()
+    return done.stdout
+
+
+def file_at(commit: str, path: str) -> str:
+    return git_output("show", f"{commit}:{path}")
 
 
 def tag_exists(tag: str) -> bool:
@@ -189,7 +198,7 @@ def check_repository(request: Request) -> str:
     if tag_exists(request.tag):
         fail(f"tag {request.tag} already exists: pick a new VERSION (a release is never moved)")
     git("var", "GIT_COMMITTER_IDENT")  # fails now, not after the push, without an identity
-    released_action_yml(git("show", "HEAD:action.yml"), f"{request.image}@sha256:{'0' * 64}")
+    released_action_yml(file_at("HEAD", "action.yml"), f"{request.image}@sha256:{'0' * 64}")
     return git("rev-parse", "HEAD")
 
 
@@ -206,7 +215,7 @@ def released_action_yml(text: str, reference: str) -> str:
 
 def commit_release(request: Request, head: str, reference: str) -> str:
     """A commit on top of `head` that changes only action.yml; no branch, index or tree moves."""
-    text = released_action_yml(git("show", f"{head}:action.yml"), reference)
+    text = released_action_yml(file_at(head, "action.yml"), reference)
     blob = git("hash-object", "-w", "--stdin", stdin=text)
     with tempfile.TemporaryDirectory() as tmp:
         index = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
