@@ -119,10 +119,14 @@ class LocalRegistry:
                 raise AssertionError(f"registry served {actual} for {reference}")
         return body, json.loads(body)
 
-    def compressed_size(self, name: str, reference: str) -> int:
-        """The image's layers as the registry stores them (compressed), in bytes: what
-        a pull downloads at most. For an index, its first platform's image."""
+    def layer_sizes(self, name: str, reference: str) -> list[int]:
+        """The image's layers as the registry stores them (compressed), in bytes, base
+        first. For an index, its first platform's image."""
         _, manifest = self.manifest(name, reference)
         if "manifests" in manifest:
             _, manifest = self.manifest(name, manifest["manifests"][0]["digest"])
-        return sum(int(layer["size"]) for layer in manifest["layers"])
+        return [int(layer["size"]) for layer in manifest["layers"]]
+
+    def compressed_size(self, name: str, reference: str) -> int:
+        """What a pull downloads at most: the sum of the layers in the manifest."""
+        return sum(self.layer_sizes(name, reference))
