@@ -33,12 +33,12 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlsplit
 
-import yaml
 from amplify_sim import AmplifySimulator
 from docker_action import REPO, build_image, standin_base
 from fixtures import copy_project
@@ -50,7 +50,8 @@ EXAMPLES = REPO / "examples"
 
 
 def act_binary() -> str | None:
-    return shutil.which("act")
+    """act on PATH, else the one installed beside this Python (the dev venv)."""
+    return shutil.which("act") or shutil.which("act", path=str(Path(sys.prefix) / "bin"))
 
 
 def act_available() -> str | None:
@@ -273,8 +274,3 @@ def stand_in_arguments(repo: Path) -> list[str]:
             pins.add(uses)
     stand_in = STAND_INS / "configure-aws-credentials"
     return [a for pin in sorted(pins) for a in ("--local-repository", f"{pin}={stand_in}")]
-
-
-def job_names(workflow: Path) -> list[str]:
-    spec = yaml.safe_load(workflow.read_text(encoding="utf-8"))
-    return list(spec["jobs"])
