@@ -174,7 +174,10 @@ def released(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Released]:
         image = f"{registry.address}/ampaction"
         done = release(repo, "--image", image, "--build-arg", f"BASE_IMAGE={base}")
         yield Released(repo, registry, image, main_before, old_major, done)
-        docker("rmi", "-f", f"{image}:v{VERSION}", check=False)
+        # Every image of this registry's repository: the tags and the pull by digest.
+        listed = docker("images", "--quiet", "--filter", f"reference={image}", check=False)
+        for image_id in set(listed.stdout.split()):
+            docker("rmi", "-f", image_id, check=False)
 
 
 def released_reference(r: Released) -> str:
