@@ -15,9 +15,6 @@ so a retried trigger starts one build.
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
-import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,12 +23,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from ampaction.amplify import Amplify
 from ampaction.errors import ActionError, Cancelled
 from ampaction.process import Cancellation
+from ampaction.retry import Retry, retry_after_seconds
+from ampaction.retry import retrying as shared_retrying
 from ampaction.workflow import Workflow
 
 POST_TIMEOUT = (10.0, 30.0)  # connect, read
 TRIGGER_BUDGET_SECONDS = 300.0  # all attempts of one trigger, sleeps included
-BACKOFF_BASE = 1.0
-BACKOFF_CAP = 30.0
 # Jobs whose start is this close before our first POST could still be ours:
 # the runner's clock and Amplify's are not the same clock.
 CLOCK_SKEW = dt.timedelta(seconds=5)
@@ -105,13 +102,11 @@ def start_build_url(url: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-class _Retry(Exception):
+class _Retry(Retry):
     """One failed POST that is worth another try."""
 
     def __init__(self, reason: str, retry_after: float | None = None, unknown: bool = False):
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
+        super().__init__(reason, retry_after)
         self.unknown = unknown  # Amplify may have received it
 
 
@@ -139,13 +134,6 @@ def trigger_frontend_build(
     start a build after all (Amplify's response holds no job id).
     """
     import requests  # noqa: PLC0415 - only runs that trigger pay for the import
-    from tenacity import (  # noqa: PLC0415
-        RetryCallState,
-        Retrying,
-        retry_if_exception_type,
-        stop_after_attempt,
-        stop_after_delay,
-    )
 
     target = start_build_url(url)
     started_at = dt.datetime.now(dt.UTC)
@@ -184,7 +172,7 @@ def trigger_frontend_build(
             unknown_before = unknown_before or status in (500, 502, 504)
             raise _Retry(
                 f"HTTP {status} {response.reason}",
-                retry_after=_retry_after(response.headers.get("Retry-After")),
+                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
             )
         body = response.text.strip().replace("\n", " ")[:300]
         raise ActionError(
@@ -193,32 +181,12 @@ def trigger_frontend_build(
             title="Frontend trigger refused",
         )
 
-    def wait(state: RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (state.attempt_number - 1))
-        delay = random.uniform(0, ceiling)  # noqa: S311 - jitter, not cryptography
-        if isinstance(error, _Retry) and error.retry_after is not None:
-            delay = max(delay, error.retry_after)
-        left = budget_seconds - (time.monotonic() - first)
-        return max(0.0, min(delay, left))
-
-    def before_sleep(state: RetryCallState) -> None:
-        error = state.outcome.exception() if state.outcome else None
-        reason = error.reason if isinstance(error, _Retry) else type(error).__name__
-        delay = state.next_action.sleep if state.next_action else 0.0
-        workflow.info(
-            f"Frontend trigger attempt {state.attempt_number} of {max_attempts} failed "
-            f"({reason}); trying again in {delay:.1f} s."
-        )
-
-    first = time.monotonic()
-    retrying = Retrying(
-        stop=stop_after_attempt(max_attempts) | stop_after_delay(budget_seconds),
-        wait=wait,
-        retry=retry_if_exception_type(_Retry),
+    retrying = shared_retrying(
+        "Frontend trigger",
+        workflow=workflow,
+        max_attempts=max_attempts,
+        budget_seconds=budget_seconds,
         sleep=cancellation.sleep,
-        before_sleep=before_sleep,
-        reraise=True,
     )
     try:
         for attempt in retrying:
@@ -236,20 +204,6 @@ def trigger_frontend_build(
     if cancellation.requested:
         raise Cancelled("the frontend trigger")
     return Triggered(retrying.statistics.get("attempt_number", 1), started_at)
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a `Retry-After` header: a number, or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
 def _refusal_help(status: int) -> str:

@@ -26,6 +26,7 @@ import argparse
 import base64
 import contextlib
 import copy
+import io
 import json
 import re
 import secrets
@@ -34,13 +35,14 @@ import sys
 import threading
 import time
 import uuid
+import zipfile
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, cast
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 __all__ = [
     "DEFAULT_JOB_PLAN",
@@ -48,6 +50,7 @@ __all__ = [
     "Fault",
     "RequestRecord",
     "SimError",
+    "Upload",
 ]
 
 JsonDict = dict[str, Any]
@@ -66,6 +69,15 @@ MAX_RESULTS_LIMIT = 50
 WEBHOOK_OPERATION = "Webhook"
 """Operation name used for the incoming-webhook POST (it is not part of the botocore model)."""
 
+UPLOAD_OPERATION = "Upload"
+"""Operation name of the ``PUT`` to a deployment's pre-signed ``zipUploadUrl`` (S3's, in AWS)."""
+
+UPLOAD_URL_LIFETIME = 3600
+"""Seconds a ``zipUploadUrl`` is valid, like the ``X-Amz-Expires`` of Amplify's pre-signed URLs."""
+
+DEFAULT_REPOSITORY = "https://github.com/octo/app"
+"""``repository`` of apps added without one given: connected, as most apps are."""
+
 AMPLIFY_OPERATIONS: frozenset[str] = frozenset(
     {
         "GetApp",
@@ -81,11 +93,13 @@ AMPLIFY_OPERATIONS: frozenset[str] = frozenset(
         "GetWebhook",
         "UpdateWebhook",
         "DeleteWebhook",
+        "CreateDeployment",
+        "StartDeployment",
     }
 )
 """Operations served, named exactly like botocore names them (fault injection keys)."""
 
-KNOWN_OPERATIONS: frozenset[str] = AMPLIFY_OPERATIONS | {WEBHOOK_OPERATION}
+KNOWN_OPERATIONS: frozenset[str] = AMPLIFY_OPERATIONS | {WEBHOOK_OPERATION, UPLOAD_OPERATION}
 
 ERROR_TYPE_BY_STATUS: dict[int, str] = {
     400: "BadRequestException",
@@ -243,11 +257,14 @@ class _Job:
     visible_at: float
     plan: tuple[PlanStep, ...]
     stopped_at: float | None = None
+    held: bool = False  # a manual deployment created but not started: CREATED until then
 
     def status_at(self, now: float) -> tuple[str, float | None]:
         """Return ``(status, endTime)`` at ``now``; ``endTime`` only for terminal states."""
         if self.stopped_at is not None and now >= self.stopped_at:
             return "CANCELLED", self.stopped_at
+        if self.held:
+            return "CREATED", None
         started = self.visible_at
         for index, (status, duration) in enumerate(self.plan):
             final = duration is None or index == len(self.plan) - 1
@@ -291,6 +308,28 @@ class _Job:
 
 
 @dataclass
+class _Deployment:
+    """A manual deployment (``CreateDeployment``): its job, upload URL and what was put there."""
+
+    job: _Job
+    signature: str
+    issued_at: float
+    upload_url: str
+    data: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One accepted ``PUT`` to a deployment's ``zipUploadUrl``: the bytes as received."""
+
+    app_id: str
+    branch: str
+    job_id: str
+    data: bytes
+    headers: dict[str, str]
+
+
+@dataclass
 class _Webhook:
     """Stored webhook: the public ``Webhook`` shape plus its secret token."""
 
@@ -328,9 +367,21 @@ class _Call:
     params: dict[str, str]
     query: dict[str, str]
     body: JsonDict
+    raw: bytes = b""
+    headers: dict[str, str] | None = None
 
 
 _OpResult = tuple[int, JsonDict]
+
+
+def _s3_error(err: SimError) -> bytes:
+    """An error body the way S3 writes one (the upload URL is S3's in AWS)."""
+    code = err.error_type.replace("&", "").replace("<", "")
+    text = err.message.replace("&", "&amp;").replace("<", "&lt;")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{code}</Code><Message>{text}</Message></Error>"
+    ).encode()
 
 
 def _route(method: str, template: str, operation: str) -> _Route:
@@ -352,7 +403,10 @@ _ROUTES: tuple[_Route, ...] = (
     _route("GET", "/webhooks/{webhookId}", "GetWebhook"),
     _route("POST", "/webhooks/{webhookId}", "UpdateWebhook"),
     _route("DELETE", "/webhooks/{webhookId}", "DeleteWebhook"),
+    _route("POST", "/apps/{appId}/branches/{branchName}/deployments", "CreateDeployment"),
+    _route("POST", "/apps/{appId}/branches/{branchName}/deployments/start", "StartDeployment"),
     _route("POST", "/prod/webhooks", WEBHOOK_OPERATION),
+    _route("PUT", "/artifacts/{appId}/{branchName}/{jobId}", UPLOAD_OPERATION),
 )
 
 
@@ -460,10 +514,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         status, payload, extra_headers = outcome
-        data = json.dumps(payload).encode()
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        extra_headers.setdefault("Content-Type", "application/json")
         try:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             for key, value in extra_headers.items():
                 self.send_header(key, value)
@@ -511,6 +565,8 @@ class AmplifySimulator:
         self._plans: dict[tuple[str, str], tuple[PlanStep, ...]] = {}
         self._faults: dict[str, deque[Fault]] = {}
         self._requests: list[RequestRecord] = []
+        self._deployments: dict[tuple[str, str, str], _Deployment] = {}
+        self._uploads: list[Upload] = []
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -571,8 +627,20 @@ class AmplifySimulator:
     def _arn(self, region: str, resource: str) -> str:
         return f"arn:aws:amplify:{region}:{ACCOUNT_ID}:{resource}"
 
-    def add_app(self, app_id: str, name: str = "app", region: str = "us-east-1") -> JsonDict:
-        """Create an app (the ``App`` shape) and return a copy of it."""
+    def add_app(
+        self,
+        app_id: str,
+        name: str = "app",
+        region: str = "us-east-1",
+        *,
+        repository: str | None = DEFAULT_REPOSITORY,
+        build_spec: str | None = None,
+    ) -> JsonDict:
+        """Create an app (the ``App`` shape) and return a copy of it.
+
+        ``repository=""`` (or ``None``, the field left out) is an app deployed by hand:
+        no repository is connected, so only manual deployments can build it.
+        """
         now = self.clock()
         app: JsonDict = {
             "appId": app_id,
@@ -590,11 +658,24 @@ class AmplifySimulator:
             "enableBranchAutoDeletion": False,
             "enableBasicAuth": False,
         }
+        if repository is None:
+            del app["repository"]
+        else:
+            app["repository"] = repository
+        if build_spec is not None:
+            app["buildSpec"] = build_spec
         with self._lock:
             self._apps[app_id] = app
             return copy.deepcopy(app)
 
-    def add_branch(self, app_id: str, branch: str, enable_auto_build: bool = False) -> JsonDict:
+    def add_branch(
+        self,
+        app_id: str,
+        branch: str,
+        enable_auto_build: bool = False,
+        *,
+        build_spec: str | None = None,
+    ) -> JsonDict:
         """Create a branch (the ``Branch`` shape) on an existing app; returns a copy."""
         now = self.clock()
         with self._lock:
@@ -619,6 +700,8 @@ class AmplifySimulator:
                 "ttl": "5",
                 "enablePullRequestPreview": False,
             }
+            if build_spec is not None:
+                data["buildSpec"] = build_spec
             self._branches[(app_id, branch)] = data
             return self._branch_view(app_id, branch)
 
@@ -765,6 +848,16 @@ class AmplifySimulator:
         with self._lock:
             return [copy.deepcopy(hook.data) for hook in self._sorted_webhooks(app_id)]
 
+    def uploads(self, app_id: str | None = None) -> list[Upload]:
+        """Every accepted upload to a deployment's URL, in arrival order (retries included)."""
+        with self._lock:
+            return [u for u in self._uploads if app_id is None or u.app_id == app_id]
+
+    def issued_upload_urls(self) -> list[str]:
+        """Every ``zipUploadUrl`` handed out: credentials, which no log may show."""
+        with self._lock:
+            return [d.upload_url for d in self._deployments.values()]
+
     def jobs(self, app_id: str, branch: str) -> list[JsonDict]:
         """Every job of a branch as ``JobSummary`` dicts, oldest first, with the current
         status -- including jobs still hidden by ``job_appear_delay``."""
@@ -781,7 +874,7 @@ class AmplifySimulator:
         query: dict[str, str],
         raw_body: bytes,
         headers: dict[str, str],
-    ) -> tuple[int, JsonDict, dict[str, str]] | None:
+    ) -> tuple[int, JsonDict | bytes, dict[str, str]] | None:
         """Process one HTTP request; ``None`` means drop the connection unanswered."""
         parts = path.strip("/").split("/") if path.strip("/") else []
         operation, params = "Unknown", {}
@@ -792,18 +885,18 @@ class AmplifySimulator:
                 break
         body: Any = None
         body_error: SimError | None = None
-        if raw_body:
+        if raw_body and operation != UPLOAD_OPERATION:  # an upload's body is the zip
             try:
                 body = json.loads(raw_body)
             except ValueError:
                 body_error = _bad_request("Request body is not valid JSON.")
         access_key: str | None = None
         fault: Fault | None = None
-        response: tuple[int, JsonDict, dict[str, str]] | None
+        response: tuple[int, JsonDict | bytes, dict[str, str]] | None
         try:
             if operation == "Unknown":
                 raise SimError(404, "UnknownOperationException", f"No route for {method} {path}")
-            if operation != WEBHOOK_OPERATION:
+            if operation not in (WEBHOOK_OPERATION, UPLOAD_OPERATION):  # those carry their own key
                 access_key = self._access_key_of(headers)
                 self._check_auth(headers, access_key)
                 if body_error is not None:
@@ -815,7 +908,7 @@ class AmplifySimulator:
                     raise _DropConnectionError
                 if fault.status >= 400:
                     raise fault.to_error()
-            response = self._execute(operation, params, query, body)
+            response = self._execute(operation, params, query, body, raw=raw_body, headers=headers)
             if fault is not None and fault.after_effect:
                 self._stop_event.wait(fault.delay)
                 if fault.drop:
@@ -825,8 +918,11 @@ class AmplifySimulator:
         except _DropConnectionError:
             response = None
         except SimError as err:
-            error_headers = {"x-amzn-ErrorType": err.error_type, **err.headers}
-            response = (err.status, {"message": err.message}, error_headers)
+            if operation == UPLOAD_OPERATION:  # S3 answers errors in XML
+                response = (err.status, _s3_error(err), {"Content-Type": "application/xml"})
+            else:
+                error_headers = {"x-amzn-ErrorType": err.error_type, **err.headers}
+                response = (err.status, {"message": err.message}, error_headers)
         except Exception as exc:
             response = (
                 500,
@@ -840,7 +936,7 @@ class AmplifySimulator:
             method=method,
             path=path,
             query=dict(query),
-            body=body,
+            body={"size": len(raw_body)} if operation == UPLOAD_OPERATION else body,
             headers=dict(headers),
             status=None if response is None else response[0],
             time=self.clock(),
@@ -880,10 +976,17 @@ class AmplifySimulator:
             )
 
     def _execute(
-        self, operation: str, params: dict[str, str], query: dict[str, str], body: Any
-    ) -> tuple[int, JsonDict, dict[str, str]]:
+        self,
+        operation: str,
+        params: dict[str, str],
+        query: dict[str, str],
+        body: Any,
+        *,
+        raw: bytes = b"",
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, JsonDict | bytes, dict[str, str]]:
         handler: Callable[[_Call], _OpResult] = getattr(self, _OP_METHODS[operation])
-        call = _Call(params, query, body if isinstance(body, dict) else {})
+        call = _Call(params, query, body if isinstance(body, dict) else {}, raw, headers)
         with self._lock:
             status, payload = handler(call)
         return status, payload, {}
@@ -1135,6 +1238,85 @@ class AmplifySimulator:
             appear_delay=self.job_appear_delay,
         )
         return 200, {"requestId": str(uuid.uuid4())}
+
+    def _op_create_deployment(self, call: _Call) -> _OpResult:
+        """A MANUAL job held at CREATED, and a pre-signed URL to ``PUT`` its zip to."""
+        app_id, branch = call.params["appId"], call.params["branchName"]
+        self._branch(app_id, branch)
+        if call.body.get("fileMap"):
+            raise _bad_request("The simulator supports zip deployments only (no fileMap).")
+        now = self.clock()
+        for (a, b, _), pending in self._deployments.items():
+            if (a, b) == (app_id, branch) and pending.job.held and pending.job.stopped_at is None:
+                raise _bad_request(
+                    f"Branch {branch} already has a pending deployment, job "
+                    f"{pending.job.job_id}: start it or stop it first."
+                )
+        job = self._create_job(
+            app_id, branch, "MANUAL", commit_id="HEAD", commit_message="Manual deployment"
+        )
+        job.held = True
+        signature = secrets.token_hex(32)
+        region = self._apps[app_id]["appArn"].split(":")[3]
+        url = (
+            f"{self.url}/artifacts/{app_id}/{quote(branch, safe='')}/{job.job_id}"
+            "?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+            f"&X-Amz-Credential=ASIASIMULATOR%2F{time.strftime('%Y%m%d')}%2F{region}%2Fs3%2Faws4_request"
+            f"&X-Amz-Date={time.strftime('%Y%m%dT%H%M%SZ', time.gmtime(now))}"
+            f"&X-Amz-Expires={UPLOAD_URL_LIFETIME}&X-Amz-SignedHeaders=host"
+            f"&X-Amz-Signature={signature}"
+        )
+        self._deployments[(app_id, branch, job.job_id)] = _Deployment(job, signature, now, url)
+        return 200, {"jobId": job.job_id, "fileUploadUrls": {}, "zipUploadUrl": url}
+
+    def _op_start_deployment(self, call: _Call) -> _OpResult:
+        """Start the job of a deployment whose zip was put; it fails if there is no zip."""
+        app_id, branch = call.params["appId"], call.params["branchName"]
+        self._branch(app_id, branch)
+        job_id = str(call.body.get("jobId") or "")
+        if not job_id:
+            raise _bad_request(
+                "The simulator needs the jobId of a CreateDeployment (no sourceUrl)."
+            )
+        deployment = self._deployments.get((app_id, branch, job_id))
+        if deployment is None:
+            raise _not_found(f"Deployment job {job_id} not found for branch {branch}.")
+        job = deployment.job
+        if not job.held or job.stopped_at is not None:
+            raise _bad_request(f"Job {job_id} is not a pending deployment.")
+        job.held = False
+        job.visible_at = self.clock()
+        data = deployment.data
+        if data is None or not zipfile.is_zipfile(io.BytesIO(data)):
+            job.plan = (("PENDING", 1.0), ("FAILED", None))  # what Amplify does with no zip
+        return 200, {"jobSummary": job.summary(self.clock())}
+
+    def _op_upload(self, call: _Call) -> _OpResult:
+        """The ``PUT`` of a zip to the URL CreateDeployment handed out, checked like S3 would."""
+        key = (call.params["appId"], call.params["branchName"], call.params["jobId"])
+        deployment = self._deployments.get(key)
+        headers = {k.lower(): v for k, v in (call.headers or {}).items()}
+        if deployment is None or not secrets.compare_digest(
+            deployment.signature.encode(), call.query.get("X-Amz-Signature", "").encode()
+        ):
+            raise SimError(
+                403, "SignatureDoesNotMatch", "The request signature we calculated does not match."
+            )
+        if self.clock() > deployment.issued_at + UPLOAD_URL_LIFETIME:
+            raise SimError(403, "AccessDenied", "Request has expired")
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            raise SimError(
+                501,
+                "NotImplemented",
+                "A header you provided implies functionality that is not implemented",
+            )
+        if "content-length" not in headers:
+            raise SimError(
+                411, "MissingContentLength", "You must provide the Content-Length HTTP header."
+            )
+        deployment.data = call.raw
+        self._uploads.append(Upload(*key, data=call.raw, headers=dict(call.headers or {})))
+        return 200, {}
 
 
 class _DropConnectionError(Exception):
