@@ -174,6 +174,35 @@ class Amplify:
         )
         return response["webhook"]  # type: ignore[no-any-return]
 
+    def create_deployment(self, app_id: str, branch: str) -> dict[str, Any]:
+        """A manual deployment: its `jobId` and the pre-signed `zipUploadUrl` (a credential)."""
+        return self._call(
+            "create_deployment",
+            f"create a deployment for branch `{branch}`",
+            appId=app_id,
+            branchName=branch,
+        )
+
+    def start_deployment(self, app_id: str, branch: str, job_id: str) -> dict[str, Any]:
+        """Start the deployment whose zip was uploaded; its job's summary."""
+        response = self._call(
+            "start_deployment",
+            f"start deployment job {job_id} of branch `{branch}`",
+            appId=app_id,
+            branchName=branch,
+            jobId=job_id,
+        )
+        return response["jobSummary"]  # type: ignore[no-any-return]
+
+    def stop_job(self, app_id: str, branch: str, job_id: str) -> None:
+        self._call(
+            "stop_job",
+            f"stop job {job_id} of branch `{branch}`",
+            appId=app_id,
+            branchName=branch,
+            jobId=job_id,
+        )
+
     def delete_webhook(self, webhook_id: str) -> None:
         self._call("delete_webhook", f"delete webhook {webhook_id}", webhookId=webhook_id)
 
@@ -210,7 +239,8 @@ def _client_error(e: Any, what: str) -> AmplifyError:
     if code in _PERMISSION_CODES:
         return AmplifyError(
             f"Not allowed to {what}. {said}. Give the role the Amplify permissions listed "
-            "in the README (amplify:GetBranch, amplify:ListWebhooks, amplify:CreateWebhook, …).",
+            "in the README (amplify:GetBranch, amplify:GetApp, amplify:ListWebhooks, "
+            "amplify:CreateWebhook, amplify:CreateDeployment, amplify:StartDeployment, …).",
             code,
             title="Permission missing",
         )

@@ -10,12 +10,22 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+import tempfile
 import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-from ampaction import deploy, inputs, preflight, project, webhook
+from ampaction import (
+    artifact,
+    deploy,
+    inputs,
+    manual_deploy,
+    ownership,
+    preflight,
+    project,
+    webhook,
+)
 from ampaction.amplify import Amplify, console_url
 from ampaction.errors import ActionError, BadInputs, Cancelled
 from ampaction.inputs import Settings
@@ -65,8 +75,27 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             workflow.untrusted(traceback.format_exc().splitlines())
         workflow.error(report.failure.message, title=report.failure.title)
         code = 1
+    _give_back_files(settings, workflow)
     report.write(workflow)
     return code
+
+
+def _give_back_files(settings: Settings, workflow: Workflow) -> None:
+    """Whatever happened: what the action (as root) left in the workspace goes to its owner."""
+    try:
+        given = ownership.give_back(settings.workspace)
+    except OSError as e:
+        workflow.warning(
+            f"Could not give the workspace's files back to its owner ({e.strerror}): later "
+            "steps that write into node_modules may fail with EACCES.",
+            title="Workspace ownership",
+        )
+        return
+    if given and given.entries:
+        workflow.info(
+            f"Gave {given.entries} file(s) and folder(s) this run made back to uid "
+            f"{given.uid} (the workspace's owner)."
+        )
 
 
 def run(settings: Settings, workflow: Workflow, cancellation: Cancellation, report: Report) -> None:
@@ -87,13 +116,18 @@ def run(settings: Settings, workflow: Workflow, cancellation: Cancellation, repo
             deploy.check_cli_declared(s)
 
     # Preflight, only for the parts of the run that reach AWS.
-    finds_webhook = s.branch_gets_frontend and (s.webhook_url is None or s.wait_for_frontend)
-    if amplify and (s.deploy_backend or finds_webhook):
+    deploys_artifact = s.branch_gets_frontend and s.frontend_artifact is not None
+    uses_webhook = s.branch_gets_frontend and s.frontend_artifact is None
+    finds_webhook = uses_webhook and (s.webhook_url is None or s.wait_for_frontend)
+    if amplify and (s.deploy_backend or finds_webhook or deploys_artifact):
         with report.step("Preflight", workflow) as step:
-            branch = preflight.check_branch(amplify, workflow, s.app_id, s.branch)
-            step.detail = "branch found" + (
-                ", auto-build on" if branch.get("enableAutoBuild") else ""
+            found = preflight.check(
+                amplify, s.app_id, s.branch, workspace=s.workspace, uses_webhook=uses_webhook
             )
+            for warning in found.warnings:
+                workflow.warning(warning.message, title=warning.title)
+                report.warnings.append(f"{warning.title}: {warning.message}")
+            step.detail = "branch found" + "".join(f"; {w.title}" for w in found.warnings)
     else:
         report.skip("Preflight", "nothing in this run needs the Amplify API")
 
@@ -102,31 +136,51 @@ def run(settings: Settings, workflow: Workflow, cancellation: Cancellation, repo
         return
 
     _install_and_deploy(s, pm, workflow, cancellation, report)
-    triggered_at = _trigger(s, amplify, workflow, cancellation, report)
-    if triggered_at is None:
+    job_id: str | None = None
+    if deploys_artifact:
+        job_id = _deploy_artifact(s, amplify, workflow, cancellation, report)
+        started: dt.datetime | None = dt.datetime.now(dt.UTC)
+    else:
+        started = _trigger(s, amplify, workflow, cancellation, report)
+    if started is None:
         return
     if s.wait_for_frontend and amplify:
-        result = JobResult()
-        with report.step("Wait for the frontend build", workflow) as step:
-            try:
-                wait_for_job(
-                    amplify,
-                    workflow,
-                    app_id=s.app_id,
-                    branch=s.branch,
-                    triggered_at=triggered_at,
-                    timeout_seconds=s.wait_timeout_minutes * 60,
-                    result=result,
-                    sleep=cancellation.sleep,
-                    cancelled=lambda: cancellation.requested,
-                )
-            finally:
-                report.outputs["job-id"] = result.job_id or ""
-                report.outputs["job-status"] = result.status or ""
-                report.outputs["job-url"] = result.url or report.outputs["job-url"]
-            step.detail = f"job {result.job_id}: {result.status}"
+        _wait(s, amplify, workflow, cancellation, report, started=started, job_id=job_id)
     else:
         report.skip("Wait for the frontend build", "`wait-for-frontend` is off")
+
+
+def _wait(
+    s: Settings,
+    amplify: Amplify,
+    workflow: Workflow,
+    cancellation: Cancellation,
+    report: Report,
+    *,
+    started: dt.datetime,
+    job_id: str | None,
+) -> None:
+    """Follow the frontend job: the one given (a manual deployment's), else the one the
+    webhook started after `started`."""
+    result = JobResult(job_id=job_id)
+    with report.step("Wait for the frontend build", workflow) as step:
+        try:
+            wait_for_job(
+                amplify,
+                workflow,
+                app_id=s.app_id,
+                branch=s.branch,
+                triggered_at=started,
+                timeout_seconds=s.wait_timeout_minutes * 60,
+                result=result,
+                sleep=cancellation.sleep,
+                cancelled=lambda: cancellation.requested,
+            )
+        finally:
+            report.outputs["job-id"] = result.job_id or ""
+            report.outputs["job-status"] = result.status or ""
+            report.outputs["job-url"] = result.url or report.outputs["job-url"]
+        step.detail = f"job {result.job_id}: {result.status}"
 
 
 def _install_and_deploy(
@@ -151,6 +205,55 @@ def _install_and_deploy(
             step.detail = "ampx pipeline-deploy"
     else:
         report.skip("Deploy backend", "`deploy-backend` is off")
+
+
+def _deploy_artifact(
+    s: Settings,
+    amplify: Amplify | None,
+    workflow: Workflow,
+    cancellation: Cancellation,
+    report: Report,
+) -> str:
+    """Deploy the built frontend with a manual deployment; the job it started."""
+    assert s.frontend_artifact is not None  # noqa: S101 - the caller checked
+    if amplify is None:
+        raise ActionError(
+            "`frontend-artifact` deploys through the Amplify API: set `aws-region`.",
+            title="Region needed",
+        )
+    shown = s.shown(s.frontend_artifact)
+    with (
+        report.step("Deploy frontend artifact", workflow) as step,
+        tempfile.TemporaryDirectory(prefix="ampaction-") as scratch,
+    ):
+        art = artifact.prepare(s.frontend_artifact, shown, Path(scratch))
+        made = f"zipped {art.files} file(s) of `{shown}`" if art.zipped_here else f"`{shown}`"
+        workflow.info(f"Artifact: {made}, {manual_deploy.describe_size(art.size)}.")
+        nested = artifact.index_below_root(art.zip_path)
+        if nested:
+            workflow.warning(
+                f"The artifact has no index.html at its root, but `{nested}/index.html`: "
+                f"Amplify serves the root. Point `frontend-artifact` at `{nested}` itself.",
+                title="index.html not at the artifact's root",
+            )
+        deployed = manual_deploy.deploy_artifact(
+            amplify,
+            art,
+            app_id=s.app_id,
+            branch=s.branch,
+            workflow=workflow,
+            cancellation=cancellation,
+            max_attempts=s.max_attempts,
+        )
+        report.outputs["frontend-triggered"] = "true"
+        report.outputs["job-id"] = deployed.job_id
+        report.outputs["job-url"] = console_url(amplify.region, s.app_id, s.branch)
+        step.detail = (
+            f"job {deployed.job_id}; {manual_deploy.describe_size(art.size)} uploaded in "
+            f"{deployed.upload_seconds:.1f} s ({deployed.upload_attempts} attempt(s))"
+        )
+        workflow.info(f"Deployment job {deployed.job_id} started.")
+    return deployed.job_id
 
 
 def _trigger(
@@ -226,6 +329,10 @@ def _plan(
         workflow.info(
             f"- frontend: not triggered (branch `{s.branch}` matches no `frontend-branches` pattern)"
         )
+    elif s.frontend_artifact is not None:
+        line = f"zip `{s.shown(s.frontend_artifact)}` and deploy it (CreateDeployment, upload, StartDeployment)"
+        workflow.info(f"- frontend: {line}")
+        report.plan("Deploy frontend artifact", line)
     else:
         if s.webhook_url:
             hook = f"the given `webhook-url` (webhook {_webhook_id(s.webhook_url)})"

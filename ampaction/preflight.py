@@ -1,23 +1,78 @@
 """Preflight: read-only checks that fail in seconds what a deploy would fail in minutes.
 
-The usual case costs one call: `GetBranch` answers that the credentials work,
-the app exists and the branch is connected. `GetApp` runs only to tell a
-wrong app ID from a missing branch.
+Two reads: `GetBranch` answers that the credentials work, the app exists and
+the branch is connected; `GetApp` tells a wrong app ID from a missing branch,
+whether the app has a repository that a webhook could build, and which build
+spec Amplify runs. What would go wrong later without failing the run is a
+warning: auto-build on, or a build spec that deploys the backend a second time.
 """
 
 from __future__ import annotations
 
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ampaction.amplify import Amplify, AmplifyError
 from ampaction.errors import ActionError
-from ampaction.workflow import Workflow
+
+# Amplify's custom-pipeline guide: the Hosting build spec writes the outputs
+# of the backend that the pipeline deployed, and deploys nothing.
+GENERATE_OUTPUTS = "npx ampx generate outputs --branch $AWS_BRANCH --app-id $AWS_APP_ID"
+WORKSPACE_SPEC = "amplify.yml"
 
 
-def check_branch(amplify: Amplify, workflow: Workflow, app_id: str, branch: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Warning:
+    title: str
+    message: str
+
+
+@dataclass
+class Found:
+    """What preflight read: the branch, the app, and what deserves a warning."""
+
+    branch: dict[str, Any]
+    app: dict[str, Any]
+    warnings: list[Warning] = field(default_factory=list)
+
+    @property
+    def has_repository(self) -> bool:
+        return bool(str(self.app.get("repository") or "").strip())
+
+
+def check(
+    amplify: Amplify,
+    app_id: str,
+    branch: str,
+    *,
+    workspace: Path,
+    uses_webhook: bool,
+) -> Found:
+    """The branch and app, or an error that says how to fix what is missing."""
+    found = Found(check_branch(amplify, app_id, branch), _check_app(amplify, app_id))
+    if uses_webhook and not found.has_repository:
+        raise ActionError(
+            f"Amplify app {app_id} has no connected repository (a manual-deploy app), so no "
+            "webhook can build its frontend. Give `frontend-artifact` the folder your build "
+            "writes (e.g. `dist`) to deploy it with Amplify's manual deployment, or set "
+            "`trigger-frontend: false` to deploy the backend only. Nothing was installed.",
+            title="App has no repository",
+        )
+    if found.branch.get("enableAutoBuild"):
+        found.warnings.append(_auto_build_warning(app_id, branch))
+    if found.has_repository:  # an app deployed by hand runs no build spec
+        spec = build_spec_warning(found.branch, found.app, workspace, branch)
+        if spec:
+            found.warnings.append(spec)
+    return found
+
+
+def check_branch(amplify: Amplify, app_id: str, branch: str) -> dict[str, Any]:
     """The Amplify branch, or an error that says how to fix its absence."""
     try:
-        found = amplify.get_branch(app_id, branch)
+        return amplify.get_branch(app_id, branch)
     except AmplifyError as e:
         if e.code != "NotFoundException":
             raise
@@ -26,25 +81,63 @@ def check_branch(amplify: Amplify, workflow: Workflow, app_id: str, branch: str)
             f"Branch `{branch}` is not in Amplify app {app_id} ({amplify.region}). "
             "`pipeline-deploy` only deploys branches the app already has: connect it in the "
             "Amplify console (App → Branch settings → Add branch), or run "
-            f"`aws amplify create-branch --app-id {app_id} --branch-name {branch}`; "
+            f"`aws amplify create-branch --app-id {app_id} --branch-name {shlex.quote(branch)}`; "
             "or set `branch` to one the app has.",
             title="Branch not in Amplify app",
         ) from None
-    if found.get("enableAutoBuild"):
-        workflow.warning(
-            f"Auto-build is on for branch `{branch}`: every push also starts an Amplify "
-            "build of its own, besides the one this action triggers. Turn it off (step 2 of "
-            "Amplify's custom-pipeline guide): Amplify console → Branch settings → disable "
-            f"auto build, or `aws amplify update-branch --app-id {app_id} --branch-name "
-            f"{branch} --no-enable-auto-build`.",
-            title="Amplify auto-build is on",
-        )
-    return found
 
 
-def _check_app(amplify: Amplify, app_id: str) -> None:
+def _auto_build_warning(app_id: str, branch: str) -> Warning:
+    return Warning(
+        "Amplify auto-build is on",
+        f"Auto-build is on for branch `{branch}`: every push also starts an Amplify "
+        "build of its own, besides the one this action triggers. Turn it off (step 2 of "
+        "Amplify's custom-pipeline guide): Amplify console → Branch settings → disable "
+        f"auto build, or `aws amplify update-branch --app-id {app_id} --branch-name "
+        f"{shlex.quote(branch)} --no-enable-auto-build`.",
+    )
+
+
+def build_spec_warning(
+    branch: dict[str, Any], app: dict[str, Any], workspace: Path, name: str
+) -> Warning | None:
+    """A warning when the build spec Amplify runs still deploys the backend.
+
+    The spec is the branch's, else the app's, else `amplify.yml` at the root
+    of the workspace; the first one found is the one judged.
+    """
+    spec_file = workspace / WORKSPACE_SPEC
+    candidates = [
+        (f"the build spec of branch `{name}` (Amplify console → Branch settings)", branch.get("buildSpec")),
+        ("the app's build spec (Amplify console → Hosting → Build settings)", app.get("buildSpec")),
+        (f"`{WORKSPACE_SPEC}` at the root of the repository", _read(spec_file)),
+    ]  # fmt: skip
+    where, text = next(((w, t) for w, t in candidates if t and str(t).strip()), ("", None))
+    if not text:
+        return None
+    for number, line in enumerate(str(text).splitlines(), start=1):
+        code = line.split("#", 1)[0]
+        if "pipeline-deploy" in code:
+            return Warning(
+                "Build spec deploys the backend again",
+                f"{where[0].upper()}{where[1:]} still runs `pipeline-deploy` (line {number}: "
+                f"`{line.strip()[:200]}`): every Amplify build of this branch would deploy the "
+                "backend a second time, racing this pipeline's deploy. Change that line to "
+                f"`{GENERATE_OUTPUTS}` (Amplify's custom-pipeline guide).",
+            )
+    return None
+
+
+def _read(path: Path) -> str | None:
     try:
-        amplify.get_app(app_id)
+        return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
+    except OSError:
+        return None
+
+
+def _check_app(amplify: Amplify, app_id: str) -> dict[str, Any]:
+    try:
+        return amplify.get_app(app_id)
     except AmplifyError as e:
         if e.code != "NotFoundException":
             raise

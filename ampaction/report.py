@@ -50,6 +50,7 @@ class Report:
     )
     failure: ActionError | None = None
     next_steps: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # what preflight found worth fixing
 
     @contextmanager
     def step(self, name: str, workflow: Workflow) -> Iterator[Step]:
@@ -108,6 +109,8 @@ class Report:
             facts.append(f"- Backend outputs: `{self.outputs['amplify-outputs']}`")
         if facts:
             lines += ["", *facts]
+        if self.warnings:
+            lines += ["", "**Warnings:**", *[f"- {_cell(w)}" for w in self.warnings]]
         if self.failure:
             lines += ["", f"**{_cell(self.failure.title)}:** {_cell(self.failure.message)}"]
         if self.next_steps:

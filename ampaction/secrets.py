@@ -1,4 +1,4 @@
-"""The one redaction point for secrets (the webhook URL and its token).
+"""The one redaction point for secrets (the webhook URL and its token, pre-signed upload URLs).
 
 Every line the action prints, every annotation, output and summary passes
 through `redact`. Logging from the libraries that could see the URL
@@ -41,11 +41,16 @@ def register(secret: str) -> list[str]:
     return sorted(forms, key=len, reverse=True)
 
 
-# Webhook tokens the action has not seen yet: the SDK's debug log prints a
-# CreateWebhook response body before the action can register the URL in it.
+# Webhook tokens and upload-URL signatures the action has not seen yet: the
+# SDK's debug log prints a CreateWebhook or CreateDeployment response body
+# before the action can register the URL in it. A pre-signed URL's credential
+# is its signature (and the session token, when the signer had one).
+_CREDENTIAL_QUERY_KEYS = "|".join(
+    ("token", "X-Amz-Signature", "X-Amz-Security-Token", "X-Amz-Credential")
+)
 _UNSEEN_TOKENS = (
-    re.compile(r"([?&]token(?:=|%3D))[^&\s\"'\\<>]+", re.IGNORECASE),
-    re.compile(r"((?:%3F|%26)token%3D)[^%&\s\"'\\<>]+", re.IGNORECASE),
+    re.compile(rf"([?&](?:{_CREDENTIAL_QUERY_KEYS})(?:=|%3D))[^&\s\"'\\<>]+", re.IGNORECASE),
+    re.compile(rf"((?:%3F|%26)(?:{_CREDENTIAL_QUERY_KEYS})%3D)[^%&\s\"'\\<>]+", re.IGNORECASE),
 )
 
 

@@ -44,7 +44,11 @@ def wait_for_job(
     sleep: Callable[[float], None] = time.sleep,
     cancelled: Callable[[], bool] = lambda: False,
 ) -> JobResult:
-    """Follow the triggered job to a terminal status; fill `result` as facts arrive."""
+    """Follow the triggered job to a terminal status; fill `result` as facts arrive.
+
+    A `result` that already holds a job id (a manual deployment's, known
+    exactly) is followed as it is; otherwise the webhook's job is looked for.
+    """
     start = clock()
     result.url = console_url(amplify.region, app_id, branch)
     deadline = start + timeout_seconds

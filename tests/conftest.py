@@ -84,12 +84,15 @@ class Harness:
     runs: list[ActionRun] = field(default_factory=list)
 
     def tokens(self) -> set[str]:
+        """Every credential the servers issued: webhook tokens, upload-URL signatures."""
         found = set()
         for sim in self.sims:
             for app in list(sim._apps):  # the server's own record of what it issued
                 for hook in sim.webhooks(app):
                     query = dict(parse_qsl(urlsplit(hook["webhookUrl"]).query))
                     found.add(query["token"])
+            for url in sim.issued_upload_urls():
+                found.add(dict(parse_qsl(urlsplit(url).query))["X-Amz-Signature"])
         return found
 
 
@@ -107,7 +110,7 @@ def harness() -> Iterator[Harness]:
         ]
         for token in tokens:
             assert all(token not in t for t in texts), (
-                "a webhook token leaked into the action's output"
+                "a webhook token or upload signature leaked into the action's output"
             )
 
 

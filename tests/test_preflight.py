@@ -58,12 +58,13 @@ def test_unknown_branch_says_how_to_connect_it(run_action, sim):
     assert "aws amplify create-branch" in error
 
 
-def test_usual_case_costs_one_read(run_action, sim):
+def test_usual_case_costs_two_reads(run_action, sim):
+    """GetBranch, then GetApp: its repository and build spec decide errors and warnings."""
     run = run_action({"install": "false", "deploy-backend": "false"})
 
     assert run.exit_code == 0, run.log
-    assert sim.operations()[0] == "GetBranch"
-    assert "GetApp" not in sim.operations()
+    assert sim.operations()[:2] == ["GetBranch", "GetApp"]
+    assert sim.count("GetApp") == 1
 
 
 def test_auto_build_on_warns_and_the_run_goes_on(run_action, sim):
