@@ -18,8 +18,6 @@ from pathlib import Path
 from ampaction.errors import ActionError
 
 INPUT = "frontend-artifact"
-# Zip's timestamps start in 1980; older mtimes (e.g. SOURCE_DATE_EPOCH=0 builds) are clamped.
-_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
 @dataclass(frozen=True)
@@ -71,8 +69,9 @@ def prepare(source: Path, shown: str, into: Path) -> Artifact:
     zip_path = into / "frontend-artifact.zip"
     with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as z:
         for path in files:
-            info = zipfile.ZipInfo.from_file(path, path.relative_to(source).as_posix())
-            info.date_time = max(info.date_time, _ZIP_EPOCH)
+            # Not strict: an mtime before 1980 (SOURCE_DATE_EPOCH=0 builds) becomes 1980.
+            name = path.relative_to(source).as_posix()
+            info = zipfile.ZipInfo.from_file(path, name, strict_timestamps=False)
             info.compress_type = zipfile.ZIP_DEFLATED
             with path.open("rb") as src, z.open(info, "w") as dst:
                 while chunk := src.read(1 << 20):
