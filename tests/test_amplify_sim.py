@@ -647,3 +647,102 @@ def test_main_runs_in_foreground_until_interrupted() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+# --------------------------------------------------------------------- manual deployments
+
+
+def _zip_bytes(files: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_get_app_repository_and_build_specs(sim: AmplifySimulator, client: Any) -> None:
+    assert client.get_app(appId=APP_ID)["app"]["repository"].startswith("https://")
+    sim.add_app("dmanual", repository="", build_spec="version: 1\n")
+    sim.add_app("dnorepo", repository=None)
+    sim.add_branch("dmanual", "main", build_spec="version: 1\nfrontend: {}\n")
+    app = client.get_app(appId="dmanual")["app"]
+    assert app["repository"] == "" and app["buildSpec"] == "version: 1\n"
+    assert "repository" not in client.get_app(appId="dnorepo")["app"]
+    branch = client.get_branch(appId="dmanual", branchName="main")["branch"]
+    assert branch["buildSpec"] == "version: 1\nfrontend: {}\n"
+
+
+def test_manual_deployment_create_put_start_and_follow(
+    sim: AmplifySimulator, client: Any, clock: FakeClock
+) -> None:
+    sim.set_job_plan(APP_ID, "feature/x", [("RUNNING", 5.0), ("SUCCEED", None)])
+    created = client.create_deployment(appId=APP_ID, branchName="feature/x")
+    job_id, url = created["jobId"], created["zipUploadUrl"]
+    assert created["fileUploadUrls"] == {}
+    assert "X-Amz-Signature=" in url and "feature%2Fx" in url
+    summary = client.get_job(appId=APP_ID, branchName="feature/x", jobId=job_id)["job"]["summary"]
+    assert (summary["jobType"], summary["status"]) == ("MANUAL", "CREATED")
+
+    data = _zip_bytes({"index.html": b"<h1>hi</h1>"})
+    put = requests.put(url, data=data, timeout=5)
+    assert put.status_code == 200
+    started = client.start_deployment(appId=APP_ID, branchName="feature/x", jobId=job_id)
+    assert started["jobSummary"]["jobId"] == job_id
+    assert started["jobSummary"]["status"] == "RUNNING"
+    clock.advance(6)
+    done = client.get_job(appId=APP_ID, branchName="feature/x", jobId=job_id)["job"]["summary"]
+    assert done["status"] == "SUCCEED"
+    (upload,) = sim.uploads(APP_ID)
+    assert (upload.branch, upload.job_id, upload.data) == ("feature/x", job_id, data)
+    assert sim.issued_upload_urls() == [url]
+
+
+def test_upload_checks_the_signature_the_length_and_the_expiry(
+    sim: AmplifySimulator, client: Any, clock: FakeClock
+) -> None:
+    url = client.create_deployment(appId=APP_ID, branchName="main")["zipUploadUrl"]
+    forged = url.rsplit("X-Amz-Signature=", 1)[0] + "X-Amz-Signature=" + "0" * 64
+    refused = requests.put(forged, data=b"zip", timeout=5)
+    assert refused.status_code == 403
+    assert "<Code>SignatureDoesNotMatch</Code>" in refused.text
+
+    chunked = requests.put(url, data=iter([b"zip"]), timeout=5)  # a generator: chunked
+    assert chunked.status_code == 501
+    clock.advance(3601)
+    expired = requests.put(url, data=b"zip", timeout=5)
+    assert expired.status_code == 403 and "expired" in expired.text
+    assert sim.uploads() == []
+
+
+def test_one_pending_deployment_per_branch_until_started_or_stopped(
+    sim: AmplifySimulator, client: Any
+) -> None:
+    first = client.create_deployment(appId=APP_ID, branchName="main")["jobId"]
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        client.create_deployment(appId=APP_ID, branchName="main")
+    assert error_of(refused) == ("BadRequestException", 400)
+    assert f"pending deployment, job {first}" in str(refused.value)
+
+    client.stop_job(appId=APP_ID, branchName="main", jobId=first)
+    second = client.create_deployment(appId=APP_ID, branchName="main")["jobId"]
+    assert second != first
+    client.start_deployment(appId=APP_ID, branchName="main", jobId=second)  # nothing uploaded
+    with pytest.raises(botocore.exceptions.ClientError) as again:
+        client.start_deployment(appId=APP_ID, branchName="main", jobId=second)
+    assert error_of(again) == ("BadRequestException", 400)
+    jobs = {j["jobId"]: j["status"] for j in sim.jobs(APP_ID, "main")}
+    assert jobs[first] == "CANCELLED" and jobs[second] == "PENDING"  # then FAILED: no zip
+
+
+def test_upload_faults_are_scriptable(sim: AmplifySimulator, client: Any) -> None:
+    url = client.create_deployment(appId=APP_ID, branchName="main")["zipUploadUrl"]
+    sim.fail("Upload", 503)
+    sim.fail("Upload", 200, drop=True, after_effect=True)
+    assert requests.put(url, data=b"a", timeout=5).status_code == 503
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.put(url, data=b"b", timeout=5)
+    assert [u.data for u in sim.uploads()] == [b"b"]  # stored, though the answer was lost
+    assert sim.count("Upload") == 2
