@@ -12,12 +12,14 @@ from __future__ import annotations
 import os
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from ampaction.errors import ActionError
 
 INPUT = "frontend-artifact"
+SNIFF_BYTES = 64 * 1024  # enough of a file to tell whether deflate would shrink it
 
 
 @dataclass(frozen=True)
@@ -72,11 +74,21 @@ def prepare(source: Path, shown: str, into: Path) -> Artifact:
             # Not strict: an mtime before 1980 (SOURCE_DATE_EPOCH=0 builds) becomes 1980.
             name = path.relative_to(source).as_posix()
             info = zipfile.ZipInfo.from_file(path, name, strict_timestamps=False)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info.compress_type = _compression(path)
             with path.open("rb") as src, z.open(info, "w") as dst:
                 while chunk := src.read(1 << 20):
                     dst.write(chunk)
     return Artifact(zip_path, zip_path.stat().st_size, len(files), zipped_here=True)
+
+
+def _compression(path: Path) -> int:
+    """Deflate what deflate shrinks; store what is compressed already (images, fonts,
+    pre-compressed bundles), which deflate would spend seconds on for nothing."""
+    with path.open("rb") as f:
+        head = f.read(SNIFF_BYTES)
+    if len(head) >= 1024 and len(zlib.compress(head, 1)) > 0.95 * len(head):
+        return zipfile.ZIP_STORED
+    return zipfile.ZIP_DEFLATED
 
 
 def _files(folder: Path, shown: str) -> list[Path]:

@@ -485,6 +485,14 @@ class _Handler(BaseHTTPRequestHandler):
     def sim(self) -> AmplifySimulator:
         return cast(_Server, self.server).simulator
 
+    def handle_expect_100(self) -> bool:
+        """Answer `Expect: 100-continue` at once (curl sends it before a large upload): the
+        buffered writer above would otherwise hold the 100 back and curl waits a second."""
+        self.send_response_only(100)
+        self.end_headers()
+        self.wfile.flush()
+        return True
+
     def do_GET(self) -> None:
         self._dispatch("GET")
 

@@ -175,3 +175,16 @@ def test_roots_files_go_to_the_workspaces_owner_and_others_stay(tmp_path: Path):
 def test_a_workspace_of_roots_own_is_left_alone(tmp_path: Path):
     (tmp_path / "f").write_text("x")
     assert give_back(tmp_path) is None
+
+
+def test_compressed_files_are_stored_and_text_is_deflated(tmp_path: Path):
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "photo.jpg").write_bytes(os.urandom(200_000))
+    (tmp_path / "dist" / "app.js").write_text("console.log('hello');\n" * 10_000)
+
+    art = prepare(tmp_path / "dist", "dist", tmp_path)
+
+    with zipfile.ZipFile(art.zip_path) as z:
+        kinds = {i.filename: i.compress_type for i in z.infolist()}
+        assert z.read("photo.jpg") == (tmp_path / "dist" / "photo.jpg").read_bytes()
+    assert kinds == {"app.js": zipfile.ZIP_DEFLATED, "photo.jpg": zipfile.ZIP_STORED}
