@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import re
 import shlex
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 from ampaction.amplify import Amplify, AmplifyError
@@ -35,6 +37,8 @@ UPLOAD_TIMEOUT = (10.0, 120.0)
 # Statuses that mean the deployment is still waiting for its StartDeployment.
 _PENDING = {"CREATED", "PENDING"}
 _S3_FIELD = re.compile(r"<(Code|Message)>([^<]{0,200})</\1>")
+CANCEL_CHECK_SECONDS = 0.2
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -187,15 +191,19 @@ def upload(
     def put() -> None:
         if cancellation.requested:
             raise Cancelled("the frontend upload")
-        try:
+
+        def send() -> requests.Response:
             with zip_path.open("rb") as body:
-                response = requests.put(
+                return requests.put(
                     url,
                     data=body,
                     headers={"Content-Type": "application/zip", "Content-Length": str(size)},
                     timeout=UPLOAD_TIMEOUT,
                     allow_redirects=False,
                 )
+
+        try:
+            response = _unless_cancelled(send, cancellation)
         except requests.exceptions.ConnectTimeout:
             raise Retry("connection timed out") from None
         except requests.exceptions.ConnectionError:
@@ -240,6 +248,30 @@ def upload(
             title="Frontend upload failed",
         ) from None
     return int(loop.statistics.get("attempt_number", 1))
+
+
+def _unless_cancelled(call: Callable[[], T], cancellation: Cancellation) -> T:
+    """`call()` in a worker thread, given up on within `CANCEL_CHECK_SECONDS` of a
+    cancellation: an upload can take minutes, and the runner kills us 7.5 s after
+    its SIGTERM. The abandoned thread dies with the process."""
+    outcome: dict[str, Any] = {}
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as e:  # handed to the caller's thread as it is
+            outcome["error"] = e
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name="frontend-upload", daemon=True).start()
+    while not done.wait(CANCEL_CHECK_SECONDS):
+        if cancellation.requested:
+            raise Cancelled("the frontend upload")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]  # type: ignore[no-any-return]
 
 
 def _s3_said(body: str) -> str:

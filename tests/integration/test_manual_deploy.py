@@ -11,7 +11,10 @@ import io
 import json
 import os
 import re
+import signal
 import subprocess
+import sys
+import time
 import zipfile
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -19,7 +22,8 @@ from urllib.parse import parse_qsl, urlsplit
 import boto3
 import pytest
 import yaml
-from conftest import APP_ID
+from conftest import APP_ID, entrypoint_env
+from runner import CommandLog, RunnerFiles
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "manual-deploy.yml"
@@ -413,3 +417,38 @@ def test_the_three_step_example_runs_as_the_runner_runs_it(run_action, sim, work
     _, contents = unzipped(upload.data)
     assert contents["assets/outputs.json"] == (workspace / "amplify_outputs.json").read_bytes()
     assert set(contents) == {"index.html", "assets/outputs.json"}
+
+
+def test_a_cancel_during_the_upload_ends_it_and_stops_the_deployment(
+    tmp_path, sim, workspace, manual_app
+):
+    """The runner's SIGTERM while the zip is on its way (the server takes 60 s to
+    answer): the action ends within the runner's grace period, starts nothing, and
+    stops the deployment it created, so that the next run is not refused."""
+    built_site(workspace / "dist")
+    sim.fail("Upload", 200, delay=60)
+    files = RunnerFiles(tmp_path / "runner", workspace)
+    inputs = {**FRONTEND_ONLY, "app-id": manual_app, "frontend-artifact": "dist"}
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "entrypoint.py")],
+        env=entrypoint_env(sim, files, inputs),
+        cwd=workspace,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while "CreateDeployment" not in sim.operations():  # recorded once answered
+        assert proc.poll() is None and time.monotonic() < deadline, "no deployment was created"
+        time.sleep(0.05)
+    time.sleep(0.5)  # the PUT is under way, its answer 60 s off
+
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=7.5)  # the runner's SIGKILL comes after 7.5 s
+
+    assert proc.returncode == 130, out
+    errors = CommandLog.parse(out).errors()
+    assert len(errors) == 1 and "Cancelled during the frontend upload" in errors[0], out
+    assert sim.count("StartDeployment") == 0
+    assert [j["status"] for j in sim.jobs(manual_app, "main")] == ["CANCELLED"]
+    assert files.outputs()["frontend-triggered"] == "false"
