@@ -367,8 +367,8 @@ def _next_steps(s: Settings, report: Report) -> list[str]:
             )
     if deployed and report.outputs["frontend-triggered"] != "true":
         steps.append(
-            "The backend is deployed but no frontend build was started: re-run the job, or "
-            "start the build from the Amplify console."
+            "The backend is deployed but no frontend build was started: re-run the job"
+            + ("." if s.frontend_artifact else ", or start the build from the Amplify console.")
         )
     if report.outputs["job-url"]:
         steps.append(f"Amplify's view of the build: {report.outputs['job-url']}")

@@ -34,8 +34,10 @@ from ampaction.workflow import Workflow
 UPLOAD_BUDGET_SECONDS = 900.0  # all attempts of one upload, sleeps included
 # Connect, then the longest pause between two reads of the answer (not the whole upload).
 UPLOAD_TIMEOUT = (10.0, 120.0)
-# Statuses that mean the deployment is still waiting for its StartDeployment.
-_PENDING = {"CREATED", "PENDING"}
+# A deployment waiting for its StartDeployment is CREATED; once started it may sit
+# in PENDING (queued) a while, which is also what an older pending one can show.
+_NOT_STARTED = "CREATED"
+_PENDING = {_NOT_STARTED, "PENDING"}
 _S3_FIELD = re.compile(r"<(Code|Message)>([^<]{0,200})</\1>")
 CANCEL_CHECK_SECONDS = 0.2
 T = TypeVar("T")
@@ -99,7 +101,7 @@ def _start(amplify: Amplify, workflow: Workflow, app_id: str, branch: str, job_i
             status = str(amplify.get_job(app_id, branch, job_id).get("status", ""))
         except ActionError:
             status = ""
-        if status and status not in _PENDING:
+        if status and status != _NOT_STARTED:
             workflow.info(f"Deployment job {job_id} did start ({status}).")
             return status
         _abandon(amplify, workflow, app_id, branch, job_id)
@@ -136,11 +138,9 @@ def _pending_manual_jobs(amplify: Amplify, app_id: str, branch: str) -> list[str
         jobs = amplify.list_jobs(app_id, branch)
     except ActionError:
         return []
-    return [
-        str(j["jobId"])
-        for j in jobs
-        if j.get("jobType") == "MANUAL" and j.get("status") in _PENDING
-    ]
+    manual = [j for j in jobs if j.get("jobType") == "MANUAL" and j.get("status") in _PENDING]
+    manual.sort(key=lambda j: j.get("status") != _NOT_STARTED)  # the never-started first
+    return [str(j["jobId"]) for j in manual]
 
 
 def _abandon(amplify: Amplify, workflow: Workflow, app_id: str, branch: str, job_id: str) -> None:
@@ -184,51 +184,6 @@ def upload(
     bytes twice leaves the same object). Other 4xx fail at once: an expired
     or refused URL will not get better.
     """
-    import requests  # noqa: PLC0415 - only runs that upload pay for the import
-
-    size = zip_path.stat().st_size
-
-    def put() -> None:
-        if cancellation.requested:
-            raise Cancelled("the frontend upload")
-
-        def send() -> requests.Response:
-            with zip_path.open("rb") as body:
-                return requests.put(
-                    url,
-                    data=body,
-                    headers={"Content-Type": "application/zip", "Content-Length": str(size)},
-                    timeout=UPLOAD_TIMEOUT,
-                    allow_redirects=False,
-                )
-
-        try:
-            response = _unless_cancelled(send, cancellation)
-        except requests.exceptions.ConnectTimeout:
-            raise Retry("connection timed out") from None
-        except requests.exceptions.ConnectionError:
-            raise Retry("connection dropped") from None
-        except requests.exceptions.Timeout:
-            raise Retry("no answer in time") from None
-        except requests.exceptions.RequestException as e:
-            raise ActionError(
-                f"The frontend upload failed: {type(e).__name__}.", title="Frontend upload failed"
-            ) from None
-        status = response.status_code
-        if status < 300:
-            return
-        if status == 429 or status >= 500:
-            raise Retry(
-                f"HTTP {status} {response.reason}",
-                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
-            )
-        raise ActionError(
-            f"The upload URL refused the artifact: HTTP {status} {response.reason}"
-            f"{_s3_said(response.text)}. The URL is valid for a short time after "
-            "CreateDeployment; re-run the job to get a new one.",
-            title="Frontend upload refused",
-        )
-
     loop = retrying(
         "Frontend upload",
         workflow=workflow,
@@ -239,7 +194,7 @@ def upload(
     try:
         for attempt in loop:
             with attempt:
-                put()
+                _put(url, zip_path, cancellation)
     except Retry as e:
         attempts = loop.statistics.get("attempt_number", max_attempts)
         raise ActionError(
@@ -248,6 +203,52 @@ def upload(
             title="Frontend upload failed",
         ) from None
     return int(loop.statistics.get("attempt_number", 1))
+
+
+def _put(url: str, zip_path: Path, cancellation: Cancellation) -> None:
+    """One `PUT`; `Retry` when another could succeed, `ActionError` when none would."""
+    import requests  # noqa: PLC0415 - only runs that upload pay for the import
+
+    if cancellation.requested:
+        raise Cancelled("the frontend upload")
+    size = zip_path.stat().st_size
+
+    def send() -> requests.Response:
+        with zip_path.open("rb") as body:
+            return requests.put(
+                url,
+                data=body,
+                headers={"Content-Type": "application/zip", "Content-Length": str(size)},
+                timeout=UPLOAD_TIMEOUT,
+                allow_redirects=False,
+            )
+
+    try:
+        response = _unless_cancelled(send, cancellation)
+    except requests.exceptions.ConnectTimeout:
+        raise Retry("connection timed out") from None
+    except requests.exceptions.ConnectionError:
+        raise Retry("connection dropped") from None
+    except requests.exceptions.Timeout:
+        raise Retry("no answer in time") from None
+    except requests.exceptions.RequestException as e:
+        raise ActionError(
+            f"The frontend upload failed: {type(e).__name__}.", title="Frontend upload failed"
+        ) from None
+    status = response.status_code
+    if status < 300:
+        return
+    if status == 429 or status >= 500:
+        raise Retry(
+            f"HTTP {status} {response.reason}",
+            retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+        )
+    raise ActionError(
+        f"The upload URL refused the artifact: HTTP {status} {response.reason}"
+        f"{_s3_said(response.text)}. The URL is valid for a short time after "
+        "CreateDeployment; re-run the job to get a new one.",
+        title="Frontend upload refused",
+    )
 
 
 def _unless_cancelled(call: Callable[[], T], cancellation: Cancellation) -> T:

@@ -200,6 +200,22 @@ def test_upload_faults_are_retried_into_one_deployment(run_action, sim, workspac
     assert "4 attempt(s)" in run.summary
 
 
+def test_a_start_whose_answer_was_lost_is_not_taken_for_a_failure(
+    run_action, sim, workspace, manual_app
+):
+    built_site(workspace / "dist")
+    sim.fail("StartDeployment", 200, drop=True, after_effect=True)  # started; answer lost
+
+    run = run_action({**FRONTEND_ONLY, "app-id": manual_app, "frontend-artifact": "dist"})
+
+    assert run.exit_code == 0, run.log
+    assert sim.count("StartDeployment") == 2  # botocore's retry, refused: already started
+    assert sim.count("StopJob") == 0
+    (job,) = sim.jobs(manual_app, "main")
+    assert job["status"] != "CANCELLED" and run.outputs["job-id"] == job["jobId"]
+    assert f"Deployment job {job['jobId']} did start" in run.log
+
+
 def test_a_refused_upload_fails_at_once_and_leaves_no_pending_deployment(
     run_action, sim, workspace, manual_app
 ):
@@ -452,3 +468,14 @@ def test_a_cancel_during_the_upload_ends_it_and_stops_the_deployment(
     assert sim.count("StartDeployment") == 0
     assert [j["status"] for j in sim.jobs(manual_app, "main")] == ["CANCELLED"]
     assert files.outputs()["frontend-triggered"] == "false"
+
+
+def test_a_dry_run_plans_the_deployment_and_changes_nothing(run_action, sim, workspace, manual_app):
+    built_site(workspace / "dist")
+
+    run = run_action({"app-id": manual_app, "frontend-artifact": "dist", "dry-run": "true"})
+
+    assert run.exit_code == 0, run.log
+    assert "- frontend: zip `dist` and deploy it" in run.log
+    assert not MUTATING & set(sim.operations())
+    assert "📝 planned" in run.summary
