@@ -120,14 +120,7 @@ def run(settings: Settings, workflow: Workflow, cancellation: Cancellation, repo
     uses_webhook = s.branch_gets_frontend and s.frontend_artifact is None
     finds_webhook = uses_webhook and (s.webhook_url is None or s.wait_for_frontend)
     if amplify and (s.deploy_backend or finds_webhook or deploys_artifact):
-        with report.step("Preflight", workflow) as step:
-            found = preflight.check(
-                amplify, s.app_id, s.branch, workspace=s.workspace, uses_webhook=uses_webhook
-            )
-            for warning in found.warnings:
-                workflow.warning(warning.message, title=warning.title)
-                report.warnings.append(f"{warning.title}: {warning.message}")
-            step.detail = "branch found" + "".join(f"; {w.title}" for w in found.warnings)
+        _preflight(s, amplify, workflow, report, uses_webhook=uses_webhook)
     else:
         report.skip("Preflight", "nothing in this run needs the Amplify API")
 
@@ -148,6 +141,20 @@ def run(settings: Settings, workflow: Workflow, cancellation: Cancellation, repo
         _wait(s, amplify, workflow, cancellation, report, started=started, job_id=job_id)
     else:
         report.skip("Wait for the frontend build", "`wait-for-frontend` is off")
+
+
+def _preflight(
+    s: Settings, amplify: Amplify, workflow: Workflow, report: Report, *, uses_webhook: bool
+) -> None:
+    """Read-only checks; what they warn about goes to the log and the job summary."""
+    with report.step("Preflight", workflow) as step:
+        found = preflight.check(
+            amplify, s.app_id, s.branch, workspace=s.workspace, uses_webhook=uses_webhook
+        )
+        for warning in found.warnings:
+            workflow.warning(warning.message, title=warning.title)
+            report.warnings.append(f"{warning.title}: {warning.message}")
+        step.detail = "branch found" + "".join(f"; {w.title}" for w in found.warnings)
 
 
 def _wait(
