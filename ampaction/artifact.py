@@ -48,7 +48,7 @@ def source_problem(source: Path) -> str | None:
     """What makes `source` unfit to deploy (missing, empty, a symlink inside…), or None."""
     try:
         if source.is_symlink():
-            raise ArtifactError("", "is a symlink")
+            raise ArtifactError("", "is a symbolic link")
         if source.is_file():
             _given_zip(source, "")
         elif not source.is_dir():
@@ -102,7 +102,7 @@ def _files(folder: Path, shown: str) -> list[Path]:
             mode = path.lstat().st_mode
             if stat.S_ISLNK(mode):
                 raise ArtifactError(
-                    shown, f"holds a symlink, `{inner}` (it could point out of the workspace)"
+                    shown, f"holds a symbolic link (`{inner}`): it could point out of the workspace"
                 )
             if stat.S_ISREG(mode):
                 found.append(path)

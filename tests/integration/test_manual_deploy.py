@@ -161,9 +161,9 @@ def make_folder_symlink(workspace: Path) -> str:
     [
         (lambda ws: "dist", "does not exist"),
         (make_empty, "is an empty folder"),
-        (make_symlink_out, "holds a symlink, `secrets.txt`"),
-        (make_folder_symlink, "outside the workspace"),
-        (make_not_a_zip, "is not a readable zip file"),
+        (make_symlink_out, "holds a symbolic link (`secrets.txt`)"),
+        (make_folder_symlink, "is a symbolic link"),
+        (make_not_a_zip, "is neither a folder nor a .zip file"),
         (lambda ws: "../elsewhere", "outside the workspace"),
     ],
     ids=["missing", "empty", "symlink-inside", "symlink-folder", "not-a-zip", "outside"],

@@ -60,8 +60,11 @@ def test_a_zip_is_taken_as_it_is_and_a_nested_index_is_found(tmp_path: Path):
         (lambda p: p.mkdir(), "is an empty folder"),
         (lambda p: (p.mkdir(), (p / "sub").mkdir()), "is an empty folder"),
         (lambda p: p.write_text("x"), "is a file but not a `.zip`"),
-        (lambda p: (p.mkdir(), (p / "x").symlink_to("/etc/hostname")), "holds a symlink, `x`"),
-        (lambda p: (p.mkdir(), (p / "d").symlink_to("/etc")), "holds a symlink, `d`"),
+        (
+            lambda p: (p.mkdir(), (p / "x").symlink_to("/etc/hostname")),
+            "holds a symbolic link (`x`)",
+        ),
+        (lambda p: (p.mkdir(), (p / "d").symlink_to("/etc")), "holds a symbolic link (`d`)"),
         (lambda p: (p.mkdir(), os.mkfifo(p / "pipe")), "`pipe`, which is not a regular file"),
     ],
     ids=["missing", "empty", "only-folders", "not-zip", "file-link", "folder-link", "fifo"],
@@ -81,7 +84,7 @@ def test_a_symlink_added_after_the_inputs_were_checked_is_still_refused(tmp_path
     site(tmp_path / "dist")
     assert source_problem(tmp_path / "dist") is None
     (tmp_path / "dist" / "late").symlink_to("/etc/passwd")
-    with pytest.raises(ArtifactError, match="symlink"):
+    with pytest.raises(ArtifactError, match="symbolic link"):
         prepare(tmp_path / "dist", "dist", tmp_path)
 
 
