@@ -576,6 +576,21 @@ def _rules(ctx: Context) -> list[InputError]:
                 "needs `trigger-frontend: true`: there is no frontend build to wait for.",
             )
         )
+    if v("frontend-artifact") and v("trigger-frontend") is False:
+        errors.append(
+            InputError(
+                "frontend-artifact",
+                "needs `trigger-frontend: true`: it is the frontend this run deploys. Drop "
+                "one of the two.",
+            )
+        )
+    if v("frontend-artifact") and v("webhook-url"):
+        errors.append(
+            InputError(
+                "frontend-artifact",
+                "and `webhook-url` are two ways to start the frontend: give one of them.",
+            )
+        )
     folder = v("working-directory")
     needs_project = v("command") == "deploy" and (v("install") or v("deploy-backend"))
     if needs_project and folder is not None and not (folder / "package.json").is_file():

@@ -182,6 +182,31 @@ def test_bad_artifacts_are_refused_before_anything_happens(run_action, sim, work
     assert not (workspace / "node_modules").exists()
 
 
+@pytest.mark.parametrize(
+    ("inputs", "said"),
+    [
+        ({"trigger-frontend": "false"}, "needs `trigger-frontend: true`"),
+        ({"webhook-url": "https://webhooks.example/prod/webhooks?id=1&token=t0k3n"}, "give one"),
+        ({"aws-region": ""}, "`aws-region`"),
+    ],
+    ids=["trigger-off", "webhook-url", "no-region"],
+)
+def test_artifact_with_inputs_that_contradict_it_is_a_bad_input(
+    run_action, sim, workspace, inputs, said
+):
+    built_site(workspace / "dist")
+
+    run = run_action(
+        {**FRONTEND_ONLY, "frontend-artifact": "dist", **inputs},
+        job_env={"AWS_REGION": ""} if "aws-region" in inputs else None,
+    )
+
+    assert run.exit_code == 1, run.log
+    (error,) = run.errors()
+    assert said in error, error
+    assert sim.requests == []
+
+
 def test_upload_faults_are_retried_into_one_deployment(run_action, sim, workspace, manual_app):
     site = built_site(workspace / "dist")
     sim.fail("Upload", 503, retry_after=0)  # S3's SlowDown
