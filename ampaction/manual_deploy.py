@@ -40,6 +40,8 @@ _NOT_STARTED = "CREATED"
 _PENDING = {_NOT_STARTED, "PENDING"}
 _S3_FIELD = re.compile(r"<(Code|Message)>([^<]{0,200})</\1>")
 CANCEL_CHECK_SECONDS = 0.2
+# The credential in a pre-signed URL: its signature, and the signer's session token.
+_SIGNING_KEYS = ("x-amz-signature", "x-amz-security-token", "x-amz-credential")
 T = TypeVar("T")
 
 
@@ -159,13 +161,13 @@ def _abandon(amplify: Amplify, workflow: Workflow, app_id: str, branch: str, job
 
 
 def _mask_upload_url(workflow: Workflow, url: str) -> None:
-    """The URL and each form a log line could show it in: whole, as path and query
-    (urllib3's request lines), and its signing values alone."""
+    """The URL as a log line could show it (whole, or as the path and query of urllib3's
+    request lines: the one covers the other), and its signing values alone. Not its
+    path segments: they hold the app id and branch, which every line names."""
     parts = urlsplit(url)
-    workflow.mask(url)
     workflow.mask(f"{parts.path}?{parts.query}")
     for key, value in parse_qsl(parts.query):
-        if key.lower() in ("x-amz-signature", "x-amz-security-token") and value:
+        if key.lower() in _SIGNING_KEYS and value:
             workflow.mask(value)
 
 
