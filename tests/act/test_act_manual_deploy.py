@@ -1,0 +1,75 @@
+"""examples/manual-deploy.yml run by nektos/act: the three steps of an app with no
+repository (backend, the user's build, the built frontend uploaded), on a second
+implementation of the runner. The harness is tests/support/act.py."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from act import (
+    EXAMPLES,
+    PUBLISHED,
+    act_available,
+    app_repository,
+    ensure_action_image,
+    run_workflow,
+)
+from amplify_sim import AmplifySimulator
+from conftest import APP_ID
+from docker_action import engine_available
+
+pytestmark = [pytest.mark.act, pytest.mark.container]
+
+BUILD = """import fs from 'node:fs';
+const outputs = fs.readFileSync('amplify_outputs.json', 'utf8');
+fs.mkdirSync('dist/assets', { recursive: true });
+fs.writeFileSync('dist/index.html', '<!doctype html><title>built by act</title>');
+fs.writeFileSync('dist/assets/outputs.json', outputs);
+"""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _act_ready() -> Iterator[None]:
+    for reason in (engine_available(), act_available()):
+        if reason is not None:
+            pytest.skip(f"act tests not run: {reason}")
+    ensure_action_image(f"{PUBLISHED}@v1")
+    yield
+
+
+def test_manual_deploy_example_builds_and_uploads_the_frontend(
+    sim: AmplifySimulator, tmp_path: Path
+) -> None:
+    sim.add_app(APP_ID, repository="")  # the example's app, deployed by hand
+    sim.add_branch(APP_ID, "main")
+    sim.set_job_plan(APP_ID, "main", [("RUNNING", 0.5), ("SUCCEED", None)])
+    repo = app_repository(tmp_path / "app", EXAMPLES / "manual-deploy.yml")
+    package = json.loads((repo / "package.json").read_text())
+    package["scripts"] = {"build": "node build.mjs"}
+    (repo / "package.json").write_text(json.dumps(package))
+    (repo / "build.mjs").write_text(BUILD)
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run(["git", "commit", "-qm", "a build"], cwd=repo, check=True)
+
+    run = run_workflow(repo, "push", env={"AWS_ENDPOINT_URL_AMPLIFY": sim.url})
+
+    run.succeeded()
+    outputs = run.outputs()
+    assert outputs.get("job-status") == "SUCCEED", outputs
+    (upload,) = sim.uploads(APP_ID)
+    assert outputs.get("job-id") == upload.job_id
+    with zipfile.ZipFile(io.BytesIO(upload.data)) as z:
+        assert sorted(z.namelist()) == ["assets/outputs.json", "index.html"]
+        assert json.loads(z.read("assets/outputs.json")) == {"version": "1.4"}  # the stub's
+    assert sim.count("CreateWebhook") == 0 and sim.count("Webhook") == 0
+    signatures = {
+        dict(parse_qsl(urlsplit(url).query))["X-Amz-Signature"] for url in sim.issued_upload_urls()
+    }
+    run.assert_never_shows(signatures | set(sim.issued_upload_urls()))
