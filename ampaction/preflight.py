@@ -14,17 +14,33 @@ from ampaction.errors import ActionError
 from ampaction.workflow import Workflow
 
 
-def check_branch(amplify: Amplify, workflow: Workflow, app_id: str, branch: str) -> dict[str, Any]:
-    """The Amplify branch, or an error that says how to fix its absence."""
+def check_branch(
+    amplify: Amplify,
+    workflow: Workflow,
+    app_id: str,
+    branch: str,
+    *,
+    app_checked: bool = False,
+    missing_ok: bool = False,
+) -> dict[str, Any] | None:
+    """The Amplify branch, or an error that says how to fix its absence.
+
+    With `missing_ok` (`create-branch`), a missing branch is None instead, once
+    the app is known to exist. `app_checked`: the caller has read the app already.
+    """
     try:
         found = amplify.get_branch(app_id, branch)
     except AmplifyError as e:
         if e.code != "NotFoundException":
             raise
-        _check_app(amplify, app_id)
+        if not app_checked:
+            read_app(amplify, app_id)
+        if missing_ok:
+            return None
         raise ActionError(
             f"Branch `{branch}` is not in Amplify app {app_id} ({amplify.region}). "
-            "`pipeline-deploy` only deploys branches the app already has: connect it in the "
+            "`pipeline-deploy` only deploys branches the app already has: set "
+            "`create-branch: true` to have the action create it, connect it in the "
             "Amplify console (App → Branch settings → Add branch), or run "
             f"`aws amplify create-branch --app-id {app_id} --branch-name {branch}`; "
             "or set `branch` to one the app has.",
@@ -42,9 +58,10 @@ def check_branch(amplify: Amplify, workflow: Workflow, app_id: str, branch: str)
     return found
 
 
-def _check_app(amplify: Amplify, app_id: str) -> None:
+def read_app(amplify: Amplify, app_id: str) -> dict[str, Any]:
+    """The Amplify app, or an error that says how to find the right app ID."""
     try:
-        amplify.get_app(app_id)
+        return amplify.get_app(app_id)
     except AmplifyError as e:
         if e.code != "NotFoundException":
             raise

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -179,8 +180,10 @@ def run_action(harness: Harness, tmp_path: Path, workspace: Path, sim: AmplifySi
         argv: tuple[str, ...] = (),
         declared: bool = True,
     ) -> ActionRun:
-        files = RunnerFiles(tmp_path / f"runner-{len(harness.runs)}", workspace)
-        record = tmp_path / f"ampx-{len(harness.runs)}.jsonl"
+        # Unique per call: concurrent runs (a thread pool) must not share output files.
+        name = uuid.uuid4().hex[:8]
+        files = RunnerFiles(tmp_path / f"runner-{name}", workspace)
+        record = tmp_path / f"ampx-{name}.jsonl"
         env = entrypoint_env(
             sim,
             files,
