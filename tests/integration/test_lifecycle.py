@@ -370,3 +370,84 @@ def test_no_comment_outside_pull_requests(run_action, sim, github):
 
     assert run.exit_code == 0, run.log
     assert github.requests == []
+
+
+# -- a preview's whole life, counted ---------------------------------------------
+
+
+def test_a_previews_whole_life_counted(run_action, sim, cfn, github, pr_event, capsys):  # noqa: PLR0917
+    """Open (create + deploy + trigger + comment), two pushes, close (teardown + comment).
+
+    The stub CLI deploys nothing, so after the first deploy the stack is made in moto
+    and linked to the branch as `pipeline-deploy`'s branch linker would.
+    """
+    deploy = {"branch": "pr-7", "create-branch": "true", "github-token": TOKEN}
+    close = {"command": "teardown", "branch": "pr-7", "github-token": TOKEN}
+    job = env(cfn, github, pr_event)
+    counts: dict[str, dict[str, int]] = {}
+
+    def phase(name: str, inputs: dict[str, str]) -> None:
+        before = (len(sim.operations()), len(cfn.requests), len(github.requests))
+        run = run_action(inputs, job_env=job)
+        assert run.exit_code == 0, run.log
+        calls: dict[str, int] = {}
+        for op in sim.operations()[before[0] :]:
+            calls[f"amplify:{op}"] = calls.get(f"amplify:{op}", 0) + 1
+        for op in cfn.requests[before[1] :]:
+            calls[f"cloudformation:{op}"] = calls.get(f"cloudformation:{op}", 0) + 1
+        for op in github.operations()[before[2] :]:
+            calls[f"github:{op.split()[0]}"] = calls.get(f"github:{op.split()[0]}", 0) + 1
+        counts[name] = calls
+
+    phase("open", deploy)
+    arn = cfn.create_stack(backend_stack_name(APP_ID, "pr-7"))
+    with sim._lock:  # what the CLI's branch linker does with UpdateBranch
+        sim._branches[(APP_ID, "pr-7")]["backend"] = {"stackArn": arn}
+    phase("push 1", deploy)
+    phase("push 2", deploy)
+    phase("close", close)
+
+    with capsys.disabled():
+        print("\ncalls of a preview's whole life (per phase):")
+        for name, calls in counts.items():
+            print(f"  {name:7} {sum(calls.values()):3}  {dict(sorted(calls.items()))}")
+        print(f"  total   {sum(sum(c.values()) for c in counts.values()):3}")
+    assert counts["open"] == {
+        "amplify:GetApp": 1,
+        "amplify:GetBranch": 1,
+        "amplify:CreateBranch": 1,
+        "amplify:ListWebhooks": 2,
+        "amplify:CreateWebhook": 1,
+        "amplify:Webhook": 1,
+        "github:GET": 1,
+        "github:POST": 1,
+    }
+    assert (
+        counts["push 1"]
+        == counts["push 2"]
+        == {
+            "amplify:GetApp": 1,
+            "amplify:GetBranch": 1,
+            "amplify:ListWebhooks": 1,
+            "amplify:Webhook": 1,
+            "github:GET": 1,
+            "github:PATCH": 1,
+        }
+    )
+    # One poll here (moto's resources go in 0.15 s); each further poll of a real
+    # delete adds one DescribeStackEvents and one DescribeStacks.
+    assert counts["close"] == {
+        "amplify:GetApp": 1,
+        "amplify:GetBranch": 1,
+        "amplify:ListTagsForResource": 1,
+        "cloudformation:DescribeStacks": 2,
+        "cloudformation:DescribeStackEvents": 2,
+        "cloudformation:DeleteStack": 1,
+        "amplify:ListWebhooks": 1,
+        "amplify:DeleteWebhook": 1,
+        "amplify:DeleteBranch": 1,
+        "github:GET": 1,
+        "github:PATCH": 1,
+    }
+    assert cfn.status(arn) == "DELETE_COMPLETE" and sim.branch(APP_ID, "pr-7") is None
+    assert len(github.comments_on(PR)) == 1
