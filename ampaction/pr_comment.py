@@ -33,8 +33,8 @@ def wanted(s: Settings) -> bool:
 
 def update_pr_comment(s: Settings, workflow: Workflow, report: Report) -> None:
     """Create or update this app and branch's comment on the pull request; warn on failure."""
-    if not wanted(s) or s.pull_request_number is None:
-        return
+    if not wanted(s) or s.pull_request_number is None or s.dry_run:
+        return  # a dry run changes nothing, on GitHub either
     if not s.github_token or not s.github_repository:
         workflow.warning(
             "No pull-request comment: `github-token` is empty. Leave it at its default "

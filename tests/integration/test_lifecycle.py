@@ -365,10 +365,14 @@ def test_a_wrong_token_a_server_error_and_no_token_are_warnings(run_action, sim,
     assert github.comments_on(PR) == []
 
 
-def test_no_comment_outside_pull_requests(run_action, sim, github):
-    run = run_action({**OFF, "github-token": TOKEN}, job_env=env(github=github))
+def test_no_comment_outside_pull_requests_nor_in_a_dry_run(run_action, sim, github, pr_event):
+    push = run_action({**OFF, "github-token": TOKEN}, job_env=env(github=github))
+    dry = run_action(
+        {**OFF, "github-token": TOKEN, "dry-run": "true"},
+        job_env=env(github=github, event=pr_event),
+    )
 
-    assert run.exit_code == 0, run.log
+    assert push.exit_code == dry.exit_code == 0, push.log + dry.log
     assert github.requests == []
 
 
