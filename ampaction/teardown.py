@@ -60,7 +60,12 @@ def choose(
             raise
         found = None
     if found is not None:
-        tags = amplify.tags_of(found["branchArn"], f"branch `{branch}`")
+        try:
+            tags = amplify.tags_of(found["branchArn"], f"branch `{branch}`")
+        except AmplifyError as e:
+            if e.code not in ("ResourceNotFoundException", "NotFoundException"):
+                raise
+            found, tags = None, {}  # a concurrent teardown deleted it a moment ago
         key, value = CREATED_BY_TAG
         if tags.get(key) == value:
             return Target(found, f"this action created it (tag `{key}` = `{value}`)")

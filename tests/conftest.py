@@ -83,9 +83,11 @@ class Harness:
 
     sims: list[AmplifySimulator] = field(default_factory=list)
     runs: list[ActionRun] = field(default_factory=list)
+    # Other secrets a test handed the action (a GitHub token): checked the same way.
+    secrets: set[str] = field(default_factory=set)
 
     def tokens(self) -> set[str]:
-        found = set()
+        found = set(self.secrets)
         for sim in self.sims:
             for app in list(sim._apps):  # the server's own record of what it issued
                 for hook in sim.webhooks(app):
@@ -108,7 +110,7 @@ def harness() -> Iterator[Harness]:
         ]
         for token in tokens:
             assert all(token not in t for t in texts), (
-                "a webhook token leaked into the action's output"
+                "a webhook token or another secret leaked into the action's output"
             )
 
 

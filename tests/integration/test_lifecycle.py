@@ -36,7 +36,8 @@ def cfn():
 
 
 @pytest.fixture
-def github():
+def github(harness):
+    harness.secrets.add(TOKEN)  # conftest's hygiene check looks for it after every test
     with GitHubServer(TOKEN) as server:
         yield server
 
@@ -248,6 +249,18 @@ def test_teardown_of_what_is_already_gone_succeeds(run_action, sim, cfn):
         assert "Nothing to delete" in run.log
         assert not run.commands.named("warning")
     assert cfn.count("DeleteStack") == 1
+
+
+def test_two_teardowns_at_once_both_succeed(run_action, sim, cfn):
+    # A merged pull request fires `pull_request: closed` and `delete` together.
+    arn = branch_with_stack(sim, cfn, "feature/merged")
+    sim.add_webhook(APP_ID, "feature/merged", "amplify-pipeline-deploy")
+    with ThreadPoolExecutor(2) as pool:
+        runs = list(pool.map(lambda _: teardown(run_action, "feature/merged", cfn), range(2)))
+
+    assert [r.exit_code for r in runs] == [0, 0], [r.log for r in runs]
+    assert cfn.status(arn) == "DELETE_COMPLETE"
+    assert sim.branch(APP_ID, "feature/merged") is None and sim.webhooks(APP_ID) == []
 
 
 def test_a_stack_that_fails_to_delete_keeps_the_branch_and_a_rerun_finishes(run_action, sim, cfn):
