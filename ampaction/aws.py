@@ -68,7 +68,7 @@ class AwsService:
         self._client: Any = None
 
     @property
-    def _boto_client(self) -> Any:
+    def client(self) -> Any:
         if self._client is None:
             import boto3  # noqa: PLC0415 - only runs that reach AWS pay for the import
             from botocore.config import Config  # noqa: PLC0415
@@ -95,7 +95,7 @@ class AwsService:
         )
 
         try:
-            response: dict[str, Any] = getattr(self._boto_client, operation)(**params)
+            response: dict[str, Any] = getattr(self.client, operation)(**params)
         except (NoCredentialsError, PartialCredentialsError) as e:
             raise AwsError(
                 f"No AWS credentials found ({type(e).__name__}) while trying to {what}. "

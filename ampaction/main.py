@@ -120,11 +120,7 @@ def run(settings: Settings, workflow: Workflow, cancellation: Cancellation, repo
         _plan(s, pm, amplify, workflow, report, creates_branch=missing)
         return
     if missing and amplify:
-        with report.step("Create branch", workflow) as step:
-            stage = branches.stage_for(s.event_name)
-            _, created = branches.create_branch(amplify, workflow, s.app_id, s.branch, stage)
-            report.outputs["branch-created"] = "true" if created else "false"
-            step.detail = f"stage {stage}" if created else "created by a concurrent run"
+        _create_branch(s, amplify, workflow, report)
 
     _install_and_deploy(s, pm, workflow, cancellation, report)
     triggered_at = _trigger(s, amplify, workflow, cancellation, report)
@@ -175,6 +171,14 @@ def _preflight(s: Settings, amplify: Amplify, workflow: Workflow, report: Report
             return True
         step.detail = "branch found" + (", auto-build on" if branch.get("enableAutoBuild") else "")
     return False
+
+
+def _create_branch(s: Settings, amplify: Amplify, workflow: Workflow, report: Report) -> None:
+    with report.step("Create branch", workflow) as step:
+        stage = branches.stage_for(s.event_name)
+        _, created = branches.create_branch(amplify, workflow, s.app_id, s.branch, stage)
+        report.outputs["branch-created"] = "true" if created else "false"
+        step.detail = f"stage {stage}" if created else "created by a concurrent run"
 
 
 def run_teardown(

@@ -105,24 +105,24 @@ class GitHubServer:
             return self._failures.pop(0), {"message": "Server Error"}, {}
         if self.forbidden:
             return 403, {"message": "Resource not accessible by integration"}, {}
+        return self._route(method, path, body)
+
+    def _route(self, method: str, path: str, body: Any) -> tuple[int, Any, dict[str, str]]:
         parts = urlsplit(path)
         route = parts.path[parts.path.find("/repos/") :]
         listed, one = _LIST.search(route), _ONE.search(route)
+        answer: tuple[int, Any, dict[str, str]] = (404, {"message": "Not Found"}, {})
         if listed and listed.group(1) == self.repository and method == "GET":
-            return self._page(int(listed.group(2)), parts, path)
-        if listed and listed.group(1) == self.repository and method == "POST":
-            return (
-                201,
-                self._create(int(listed.group(2)), str(body["body"]), "github-actions[bot]"),
-                {},
-            )
-        if one and one.group(1) == self.repository and method == "PATCH":
+            answer = self._page(int(listed.group(2)), parts, path)
+        elif listed and listed.group(1) == self.repository and method == "POST":
+            made = self._create(int(listed.group(2)), str(body["body"]), "github-actions[bot]")
+            answer = (201, made, {})
+        elif one and one.group(1) == self.repository and method == "PATCH":
             comment = self.comments.get(int(one.group(2)))
-            if comment is None:
-                return 404, {"message": "Not Found"}, {}
-            comment["body"] = str(body["body"])
-            return 200, comment, {}
-        return 404, {"message": "Not Found"}, {}
+            if comment is not None:
+                comment["body"] = str(body["body"])
+                answer = (200, comment, {})
+        return answer
 
     def _page(self, number: int, parts: Any, path: str) -> tuple[int, Any, dict[str, str]]:
         query = parse_qs(parts.query)
