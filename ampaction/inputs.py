@@ -244,7 +244,8 @@ def branch(text: str, ctx: Context) -> str:
     ):
         raise Invalid(
             "is not a valid branch name: no spaces, control characters, `~ ^ : ? * [ \\`, "
-            "`..` or `@{`, at most 255 characters."
+            "`..` or `@{` (git's rules for a branch), and 1 to 255 characters (Amplify's "
+            "rule for a branch name)."
         )
     return value
 

@@ -151,7 +151,7 @@ def test_a_branch_name_amplify_refuses_is_a_bad_input(run_action, sim):
 
     assert run.exit_code == 1
     [error] = run.errors()
-    assert "Input `branch`" in error and "255" in error
+    assert "Input `branch`" in error and "1 to 255 characters (Amplify's rule" in error
     assert sim.requests == []
 
 
