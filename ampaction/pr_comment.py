@@ -13,9 +13,16 @@ from urllib.parse import quote
 
 from ampaction.github import GitHub, GitHubError
 from ampaction.inputs import Settings
-from ampaction.report import Report
+from ampaction.report import ICONS, Report
 from ampaction.workflow import Workflow
 
+# The report's steps that the comment shows, in the user's words.
+_SHOWN_STEPS = {
+    "Create branch": "Amplify branch",
+    "Deploy backend": "Backend",
+    "Trigger frontend build": "Frontend build",
+    "Wait for the frontend build": "Frontend build finished",
+}
 PERMISSION_HELP = (
     "give the job `permissions: pull-requests: write` (a fork's pull request gets a "
     "read-only token: see the README), or set `pr-comment: false`"
@@ -67,51 +74,57 @@ def update_pr_comment(s: Settings, workflow: Workflow, report: Report) -> None:
 
 def comment_body(s: Settings, report: Report) -> str:
     """What the comment says: where the preview is, how its parts went, the run's link."""
-    branch = _plain(s.branch)
+    lines = [marker(s.app_id, s.branch)]
+    lines += _teardown_lines(s, report) if s.command == "teardown" else _deploy_lines(s, report)
     run_url = (
         f"{s.github_server_url}/{s.github_repository}/actions/runs/{s.github_run_id}"
         if s.github_repository and s.github_run_id
         else ""
     )
-    lines = [marker(s.app_id, s.branch)]
-    if s.command == "teardown":
-        lines += [f"### Amplify preview of `{branch}`: removed", ""]
-        if report.failure:
-            lines.append(
-                f"⚠️ Teardown failed ({_plain(report.failure.title)}): the preview may still "
-                "exist. See the run for what to do."
-            )
-        elif any(step.result == "succeeded" and "Delete" in step.name for step in report.steps):
-            lines.append(
-                "🧹 The preview is gone: its backend stack, webhooks and branch were deleted."
-            )
-        else:
-            lines.append("Nothing was deleted; the run's log says why.")
-    else:
-        verdict = "failed" if report.failure else "deployed"
-        lines += [f"### Amplify preview of `{branch}`: {verdict}", "", "| | |", "| --- | --- |"]
-        url = report.outputs.get("frontend-url", "")
-        if url:
-            lines.append(f"| Preview | {url} |")
-        for step in report.steps:
-            if step.name.startswith(
-                ("Deploy backend", "Trigger frontend", "Wait for the frontend")
-            ):
-                took = (
-                    f" in {step.seconds:.0f} s" if step.result not in ("skipped", "planned") else ""
-                )
-                lines.append(f"| {step.name} | {step.result}{took} |")
-        if report.outputs.get("job-id"):
-            status = report.outputs.get("job-status") or "started"
-            lines.append(f"| Amplify job | {report.outputs['job-id']}: {status} |")
-        if report.failure:
-            lines += ["", f"❌ {_plain(report.failure.title)}: see the run for the error."]
     links = [f"[Workflow run]({run_url})"] if run_url else []
     if report.outputs.get("job-url"):
         links.append(f"[Amplify console]({report.outputs['job-url']})")
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines += ["", " · ".join([*links, f"updated {stamp}"])]
     return "\n".join(lines) + "\n"
+
+
+def _deploy_lines(s: Settings, report: Report) -> list[str]:
+    verdict = "failed" if report.failure else "deployed"
+    lines = [f"### Amplify preview of `{_plain(s.branch)}`: {verdict}", ""]
+    lines += ["| Part | Result |", "| --- | --- |"]
+    if report.outputs.get("frontend-url"):
+        lines.append(f"| Preview | {report.outputs['frontend-url']} |")
+    for step in report.steps:
+        if step.name in _SHOWN_STEPS:
+            took = f" in {step.seconds:.0f} s" if step.result not in ("skipped", "planned") else ""
+            icon = ICONS.get(step.result, "")
+            lines.append(f"| {_SHOWN_STEPS[step.name]} | {icon} {step.result}{took} |")
+    if report.outputs.get("job-id"):
+        status = report.outputs.get("job-status") or "started"
+        lines.append(f"| Amplify job | {report.outputs['job-id']}: {status} |")
+    if report.failure:
+        lines += ["", f"❌ {_plain(report.failure.title)}: the run's log says what to do."]
+    return lines
+
+
+def _teardown_lines(s: Settings, report: Report) -> list[str]:
+    heading = f"### Amplify preview of `{_plain(s.branch)}`"
+    if report.failure:
+        return [
+            f"{heading}: teardown failed",
+            "",
+            f"⚠️ {_plain(report.failure.title)}: the preview may still exist; the run's log "
+            "says what to do.",
+        ]
+    deleted = [x for x in report.steps if x.name.startswith("Delete ") and x.result == "succeeded"]
+    if deleted:
+        return [
+            f"{heading}: removed",
+            "",
+            "🧹 The preview is gone: backend stack, webhooks and branch.",
+        ]
+    return [f"{heading}: nothing removed", "", "Nothing was deleted; the run's log says why."]
 
 
 def _plain(text: str) -> str:

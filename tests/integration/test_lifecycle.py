@@ -251,6 +251,31 @@ def test_teardown_of_what_is_already_gone_succeeds(run_action, sim, cfn):
     assert cfn.count("DeleteStack") == 1
 
 
+def test_a_dry_run_teardown_says_what_it_would_delete_and_deletes_nothing(run_action, sim, cfn):
+    arn = branch_with_stack(sim, cfn, "feature/plan")
+
+    run = teardown(run_action, "feature/plan", cfn, **{"dry-run": "true"})
+
+    assert run.exit_code == 0, run.log
+    assert f"would delete the stack {backend_stack_name(APP_ID, 'feature/plan')}" in run.log
+    assert cfn.status(arn) == "CREATE_COMPLETE" and sim.branch(APP_ID, "feature/plan")
+    assert cfn.requests == ["DescribeStacks"]
+    assert not {"DeleteWebhook", "DeleteBranch"} & set(sim.operations())
+
+
+def test_a_stack_left_by_a_branch_deleted_by_hand_goes_when_a_pattern_allows(run_action, sim, cfn):
+    arn = cfn.create_stack(backend_stack_name(APP_ID, "feature/orphan"))
+
+    kept = teardown(run_action, "feature/orphan", cfn)
+    allowed = teardown(run_action, "feature/orphan", cfn, **{"teardown-branches": "feature/*"})
+
+    assert kept.exit_code == allowed.exit_code == 0, kept.log + allowed.log
+    [warning] = [c.message for c in kept.commands.named("warning")]
+    assert "its backend stack amplify-" in warning
+    assert cfn.status(arn) == "DELETE_COMPLETE"
+    assert "DeleteBranch" not in sim.operations()
+
+
 def test_two_teardowns_at_once_both_succeed(run_action, sim, cfn):
     # A merged pull request fires `pull_request: closed` and `delete` together.
     arn = branch_with_stack(sim, cfn, "feature/merged")
@@ -330,8 +355,12 @@ def test_the_comment_is_created_then_updated_then_says_the_preview_is_gone(
 
     first = run_action(inputs, job_env=job)
     [comment] = [c for c in github.comments_on(PR) if c["body"] != "LGTM"]
-    assert "https://pr-7." in comment["body"] and "/actions/runs/42" in comment["body"]
+    assert f"| Preview | https://pr-7.{APP_ID}.amplifyapp.com |" in comment["body"]
+    assert "| Amplify branch | ✅ succeeded" in comment["body"]
+    assert "[Workflow run](https://github.com/octo/app/actions/runs/42)" in comment["body"]
     second = run_action(inputs, job_env=job)
+    [edited] = [c for c in github.comments_on(PR) if c["body"] != "LGTM"]
+    assert edited["id"] == comment["id"] and "Amplify branch" not in edited["body"]
     gone = run_action({"command": "teardown", "branch": "pr-7", "github-token": TOKEN}, job_env=job)
 
     for run in (first, second, gone):
@@ -341,7 +370,7 @@ def test_the_comment_is_created_then_updated_then_says_the_preview_is_gone(
         assert run.stdout.splitlines()[0] == f"::add-mask::{TOKEN}"  # masked before anything
     bodies = [c["body"] for c in github.comments_on(PR)]
     assert len(bodies) == 2  # "LGTM" and ours, edited in place
-    assert "removed" in bodies[1] and "preview is gone" in bodies[1]
+    assert ": removed" in bodies[1] and "preview is gone" in bodies[1]
     ops = github.operations()
     assert ops.count("POST /api/v3/repos/octo/app/issues/N/comments") == 1
     assert ops.count("PATCH /api/v3/repos/octo/app/issues/comments/N") == 2
