@@ -7,6 +7,7 @@ local GitHub REST server that checks the token.
 
 from __future__ import annotations
 
+import io
 import json
 import signal
 import subprocess
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from cloudformation_server import CloudFormationServer
-from conftest import APP_ID, ROOT, entrypoint_env, shown_lines
+from conftest import APP_ID, CREDENTIALS, ROOT, entrypoint_env, shown_lines
 from github_server import GitHubServer
 from runner import CommandLog, RunnerFiles
 
@@ -497,3 +498,33 @@ def test_a_previews_whole_life_counted(run_action, sim, cfn, github, pr_event, c
     }
     assert cfn.status(arn) == "DELETE_COMPLETE" and sim.branch(APP_ID, "pr-7") is None
     assert len(github.comments_on(PR)) == 1
+
+
+def test_a_delete_still_running_at_the_timeout_is_an_error_that_keeps_the_branch(cfn, monkeypatch):
+    """In process, on the real client against moto, with a clock that jumps a minute a read."""
+    from ampaction.cloudformation import CloudFormation
+    from ampaction.errors import ActionError
+    from ampaction.teardown import delete_stack
+    from ampaction.workflow import Workflow
+
+    for name, value in {**CREDENTIALS, "AWS_ENDPOINT_URL_CLOUDFORMATION": cfn.url}.items():
+        monkeypatch.setenv(name, value)
+    arn = cfn.create_stack("amplify-d1-slow-branch-0123456789")
+    client = CloudFormation("us-east-1", 2, {})
+    stack = client.find_stack(arn)
+    ticks = iter(range(0, 10_000, 60))
+    lines = io.StringIO()
+    with cfn.hold_deletes(), pytest.raises(ActionError) as timed_out:
+        delete_stack(
+            client,
+            Workflow(out=lines),
+            stack,
+            timeout_seconds=300,
+            sleep=lambda _: None,
+            cancelled=lambda: False,
+            clock=lambda: float(next(ticks)),
+        )
+
+    assert "still DELETE_IN_PROGRESS after 5 minutes" in timed_out.value.message
+    assert "re-run the teardown" in timed_out.value.message
+    assert "Queue (AWS::SQS::Queue): DELETE_COMPLETE" in lines.getvalue()
