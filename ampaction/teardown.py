@@ -124,14 +124,15 @@ def delete_stack(
             raise Cancelled(
                 f"the deletion of stack {name} (it goes on in CloudFormation; the branch was kept)"
             )
+        # Status first, then events: every event up to that status is then in hand.
+        now = cfn.find_stack(stack_id)
+        status = now.get("StackStatus") if now else DELETED
         fresh = [e for e in cfn.recent_events(stack_id) if e["EventId"] not in seen]
         for event in reversed(fresh):  # oldest first, as they happened
             seen.add(event["EventId"])
             workflow.info(_event_line(event))
             if event.get("ResourceStatus") == FAILED and event["LogicalResourceId"] != name:
                 failures.append(event)
-        now = cfn.find_stack(stack_id)
-        status = now.get("StackStatus") if now else DELETED
         if status == DELETED:
             return
         if status == FAILED:
