@@ -537,6 +537,8 @@ class AmplifySimulator:
         self._plans: dict[tuple[str, str], tuple[PlanStep, ...]] = {}
         self._faults: dict[str, deque[Fault]] = {}
         self._requests: list[RequestRecord] = []
+        # Every webhook token ever handed out, deleted webhooks' too: what must never leak.
+        self._issued_tokens: set[str] = set()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -784,6 +786,17 @@ class AmplifySimulator:
             self._faults.setdefault(operation, deque()).append(fault)
         return fault
 
+    def reset(self) -> None:
+        """Back to apps and branches only: no webhooks, jobs, job plans, faults or
+        recorded requests (job ids start at 1 again). Issued tokens stay known."""
+        with self._lock:
+            self._webhooks.clear()
+            self._jobs.clear()
+            self._job_counters.clear()
+            self._plans.clear()
+            self._faults.clear()
+            self._requests.clear()
+
     def clear_faults(self) -> None:
         """Forget all pending faults."""
         with self._lock:
@@ -827,6 +840,11 @@ class AmplifySimulator:
         """Copies of the app's webhooks in listing order (createTime, then creation)."""
         with self._lock:
             return [copy.deepcopy(hook.data) for hook in self._sorted_webhooks(app_id)]
+
+    def issued_tokens(self) -> set[str]:
+        """Every webhook token this server has issued, including deleted webhooks'."""
+        with self._lock:
+            return set(self._issued_tokens)
 
     def jobs(self, app_id: str, branch: str) -> list[JsonDict]:
         """Every job of a branch as ``JobSummary`` dicts, oldest first, with the current
@@ -1009,6 +1027,7 @@ class AmplifySimulator:
         }
         self._webhook_seq += 1
         self._webhooks[webhook_id] = _Webhook(data, token, self._webhook_seq)
+        self._issued_tokens.add(token)
         return copy.deepcopy(data)
 
     def _create_job(

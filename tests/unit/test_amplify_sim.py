@@ -26,11 +26,10 @@ import botocore.exceptions
 import botocore.session
 import pytest
 import requests
-from amplify_sim import DEFAULT_JOB_PLAN, AmplifySimulator, RequestRecord
+from support.action import APP_ID, REGION
+from support.amplify_sim import DEFAULT_JOB_PLAN, AmplifySimulator, RequestRecord
 
-APP_ID = "d1a2b3c4d5e6f7"
-REGION = "us-east-1"
-SIM_PATH = Path(__file__).parent / "support" / "amplify_sim.py"
+SIM_PATH = Path(__file__).parents[1] / "support" / "amplify_sim.py"
 # One botocore session for all clients: it caches the loaded service model, which
 # makes creating a client per test ~10x cheaper.
 _BOTOCORE_SESSION = botocore.session.get_session()
@@ -728,3 +727,25 @@ def test_main_runs_in_foreground_until_interrupted() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_reset_keeps_apps_and_branches_and_remembers_issued_tokens(
+    sim: AmplifySimulator, client: Any, clock: FakeClock
+) -> None:
+    hook = client.create_webhook(appId=APP_ID, branchName="main", description="d")["webhook"]
+    requests.post(hook["webhookUrl"], json={}, timeout=5).raise_for_status()
+    sim.set_job_plan(APP_ID, "main", [("RUNNING", None)])
+    sim.fail("GetApp", 500)
+    token = hook["webhookUrl"].rsplit("token=", 1)[1]
+    client.delete_webhook(webhookId=hook["webhookId"])
+
+    sim.reset()
+
+    assert sim.webhooks(APP_ID) == [] and sim.jobs(APP_ID, "main") == []
+    assert sim.requests == []
+    assert client.get_app(appId=APP_ID)["app"]["appId"] == APP_ID  # the fault is gone
+    assert client.get_branch(appId=APP_ID, branchName="feature/x")["branch"]["branchName"]
+    assert sim.issued_tokens() == {token}  # deleted, and reset, but issued all the same
+    assert sim.add_job(APP_ID, "main")["jobId"] == "1"
+    clock.advance(3600)
+    assert sim.jobs(APP_ID, "main")[0]["status"] == "SUCCEED"  # not RUNNING: the plan is gone

@@ -9,8 +9,8 @@ import io
 
 import pytest
 import requests
-from amplify_sim import AmplifySimulator
-from conftest import APP_ID
+from support.action import APP_ID
+from support.amplify_sim import AmplifySimulator
 
 from ampaction.amplify import Amplify
 from ampaction.errors import ActionError

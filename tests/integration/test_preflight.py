@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import APP_ID
+from support.action import APP_ID
 
 MUTATING = {
     "CreateWebhook",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import yaml
-from conftest import ROOT
+from support.action import ROOT
 
 from ampaction.inputs import DEFAULTS
 

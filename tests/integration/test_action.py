@@ -4,7 +4,8 @@ against the local Amplify server, and real HTTP POSTs to its webhook endpoint.""
 
 from __future__ import annotations
 
-from conftest import APP_ID, token_of
+from support.action import APP_ID
+from support.hygiene import token_of
 
 
 def test_happy_path_deploys_creates_webhook_and_triggers_one_build(run_action, sim):

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 import yaml
-from conftest import APP_ID, ROOT
+from support.action import APP_ID, ROOT
 
 DEPLOY_ARGV = ["pipeline-deploy", "--branch", "main", "--app-id", APP_ID]
 # No INPUT_* at all: an empty INPUT_APP-ID counts as not given.
