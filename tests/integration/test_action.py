@@ -94,8 +94,8 @@ def test_project_without_the_cli_is_stopped_before_anything_is_fetched(
 ):
     import shutil
 
-    from fixtures import copy_project
-    from registry_spy import RegistrySpy
+    from support.fixtures import copy_project
+    from support.registry_spy import RegistrySpy
 
     shutil.rmtree(workspace)
     copy_project("no-cli-app", workspace)
@@ -114,7 +114,7 @@ def test_project_without_the_cli_is_stopped_before_anything_is_fetched(
 def test_installed_project_missing_the_cli_is_never_fetched(run_action, sim, workspace):
     """`install: false` on a project whose node_modules lacks the CLI: npx must not
     fetch the unrelated `ampx` package; the action stops before invoking anything."""
-    from registry_spy import RegistrySpy
+    from support.registry_spy import RegistrySpy
 
     with RegistrySpy() as registry:
         run = run_action({"install": "false"}, job_env={"npm_config_registry": registry.url})
