@@ -192,7 +192,7 @@ def test_wait_for_frontend_reports_the_job(run_action, sim):
     assert run.exit_code == 0, run.log
     assert run.outputs["job-id"] == "1"
     assert run.outputs["job-status"] == "SUCCEED"
-    assert run.outputs["job-url"].endswith("/apps/d1a2b3c4d5e6f7/branches/main/deployments")
+    assert run.outputs["job-url"].endswith(f"/apps/{APP_ID}/branches/main/deployments")
     assert "Frontend job: `1`, SUCCEED" in run.summary
 
 
