@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -265,9 +265,9 @@ def main() -> int:
 
         outcomes: list[Outcome] = []
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            for outcome in pool.map(one, chosen):
-                outcomes.append(outcome)
-                show(outcome, len(outcomes), len(chosen))
+            for future in as_completed([pool.submit(one, m) for m in chosen]):
+                outcomes.append(future.result())
+                show(outcomes[-1], len(outcomes), len(chosen))
     return summary(outcomes, time.monotonic() - start)
 
 
