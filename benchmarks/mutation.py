@@ -82,12 +82,12 @@ MUTANTS = [
     M("webhook.py", 'amplify.delete_webhook(made["webhookId"])', "pass", "concurrent runs converge on one webhook"),
     M("inputs.py", 'found.append(arg.split("=", 1)[1])', "pass", "--webhook-url=URL (flag with `=`) is masked first"),
     M("inputs.py", "found.append(argv[i + 1])", "pass", "--webhook-url URL is masked first"),
-    M("inputs.py", "elif not _APP_ID.fullmatch(app_id):", "elif False:", "a malformed app-id is named before anything happens"),
+    M("inputs.py", "if not _APP_ID.fullmatch(value):", "if False:", "a malformed app-id is named before anything happens"),
     M("inputs.py", "if path != workspace and workspace not in path.parents:", "if False:", "a folder outside the workspace is refused"),
-    M("inputs.py", 'child = {k: v for k, v in env.items() if not k.startswith("INPUT_")}', "child = dict(env)", "install scripts never see the inputs (the webhook URL)"),
-    M("inputs.py", 'child.setdefault("AMPLIFY_DISABLE_TELEMETRY", "1")', "pass", "the CLI's telemetry is off unless the job says otherwise"),
-    M("inputs.py", 'child["AWS_REGION"] = region', "pass", "the CLI deploys to the region the action was given"),
-    M("inputs.py", "if wait_for_frontend and not trigger_frontend:", "if False:", "waiting without triggering is refused"),
+    M("process.py", 'child = {k: v for k, v in env.items() if not k.startswith("INPUT_")}', "child = dict(env)", "install scripts never see the inputs (the webhook URL)"),
+    M("process.py", 'child.setdefault("AMPLIFY_DISABLE_TELEMETRY", "1")', "pass", "the CLI's telemetry is off unless the job says otherwise"),
+    M("process.py", 'child["AWS_REGION"] = region', "pass", "the CLI deploys to the region the action was given"),
+    M("inputs.py", 'if v("wait-for-frontend") and v("trigger-frontend") is False:', "if False:", "waiting without triggering is refused"),
     M("deploy.py", "if finished.exit_code != 0:", "if finished.exit_code > 1:", "a child exiting 1 fails the run"),
     M("deploy.py", "exit_code=finished.exit_code if 0 < finished.exit_code < 256 else 1,", "exit_code=1,", "a failed deploy exits with the CLI's own exit code"),
     M("deploy.py", 'args.append("--debug")', "pass", "debug: true passes --debug to the CLI"),
@@ -102,7 +102,7 @@ MUTANTS = [
     M("workflow.py", 'if line.lstrip().startswith("::") or "##[" in line:', "if False:", "an info line cannot issue workflow commands"),
     M("workflow.py", "if len(data) > room:", "if False:", "the job summary stays under the runner's 1 MiB"),
     M("main.py", 'report.outputs["frontend-triggered"] = "true"', "pass", "the output frontend-triggered says a build was started"),
-    M("main.py", "if not s.triggers_frontend:\n        why", "if False:\n        why", "a branch matching no frontend-branches pattern triggers nothing"),
+    M("main.py", "if not s.branch_gets_frontend:\n        why", "if False:\n        why", "a branch matching no frontend-branches pattern triggers nothing"),
     M("main.py", "if s.dry_run:", "if False:", "a dry run changes nothing"),
 ]
 # fmt: on
@@ -116,9 +116,9 @@ class Outcome:
     detail: str = ""
 
 
-def locate(mutant: Mutant) -> str | None:
-    """Why the mutant cannot be applied to the current code, or None."""
-    path = REPO / "ampaction" / mutant.file
+def locate(mutant: Mutant, tree: Path = REPO) -> str | None:
+    """Why the mutant cannot be applied to the code in `tree`, or None."""
+    path = tree / "ampaction" / mutant.file
     if not path.is_file():
         return f"no file ampaction/{mutant.file}"
     found = path.read_text(encoding="utf-8").count(mutant.old)
@@ -127,17 +127,17 @@ def locate(mutant: Mutant) -> str | None:
     return None
 
 
-def test_files() -> list[str]:
+def test_files(tree: Path) -> list[str]:
     """The fast tests' files, in the order they run: unit, integration, slow ones last."""
     files = [
-        str(f.relative_to(REPO)) for kind in KINDS for f in sorted((REPO / kind).glob("test_*.py"))
+        str(f.relative_to(tree)) for kind in KINDS for f in sorted((tree / kind).glob("test_*.py"))
     ]
     chosen = [f for f in files if f not in IGNORED]
     return sorted(chosen, key=lambda f: f in SLOW_LAST)  # stable: otherwise as listed
 
 
-def pytest_command() -> list[str]:
-    return [sys.executable, "-B", "-m", "pytest", "-x", "-q", *test_files()]
+def pytest_command(tree: Path) -> list[str]:
+    return [sys.executable, "-B", "-m", "pytest", "-x", "-q", *test_files(tree)]
 
 
 def test_env() -> dict[str, str]:
@@ -151,7 +151,7 @@ def run_tests(tree: Path, timeout: float) -> tuple[str, float, str]:
     start = time.monotonic()
     try:
         done = subprocess.run(
-            pytest_command(),
+            pytest_command(tree),
             cwd=tree,
             env=test_env(),
             capture_output=True,
@@ -162,9 +162,11 @@ def run_tests(tree: Path, timeout: float) -> tuple[str, float, str]:
     except subprocess.TimeoutExpired:
         return "timeout", time.monotonic() - start, ""
     took = time.monotonic() - start
-    tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-3:])
+    lines = (done.stdout + done.stderr).strip().splitlines()
     verdict = {0: "passed", 1: "failed"}.get(done.returncode, "error")
-    return verdict, took, tail
+    # Which test caught it (`-ra` lists it), else the last words of the run.
+    failed = [line.split(" - ")[0] for line in lines if line.startswith(("FAILED ", "ERROR "))]
+    return verdict, took, failed[0] if failed else "\n".join(lines[-3:])
 
 
 @contextmanager
@@ -178,7 +180,7 @@ def tree_copy(parent: Path, name: str) -> Iterator[Path]:
 
 
 def try_mutant(mutant: Mutant, tree: Path, timeout: float) -> Outcome:
-    stale = locate(mutant)
+    stale = locate(mutant, tree)
     if stale:
         return Outcome(mutant, "stale", detail=stale)
     path = tree / "ampaction" / mutant.file
@@ -189,7 +191,7 @@ def try_mutant(mutant: Mutant, tree: Path, timeout: float) -> Outcome:
     finally:
         path.write_text(original, encoding="utf-8")
     verdict = {"failed": "killed", "passed": "survived"}.get(result, result)
-    return Outcome(mutant, verdict, took, tail if verdict == "error" else "")
+    return Outcome(mutant, verdict, took, "" if verdict == "survived" else tail)
 
 
 def show(outcome: Outcome, n: int, total: int) -> None:
