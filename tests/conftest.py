@@ -25,7 +25,7 @@ from support.hygiene import Harness
 from support.runner import RunnerFiles
 
 TESTS = Path(__file__).resolve().parent
-KINDS = ("unit", "integration", "container", "realcli")
+KINDS = ("unit", "integration", "container", "realcli", "act", "release")
 
 # `support` must be this folder's package, not one some wheel installed.
 assert Path(support.__file__).parent == TESTS / "support", support.__file__
