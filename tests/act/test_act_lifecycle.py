@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from act import (
+from support.act import (
     EXAMPLES,
     PUBLISHED,
     act_available,
@@ -18,10 +18,10 @@ from act import (
     run_workflow,
     webhook_secrets,
 )
-from amplify_sim import AmplifySimulator
-from cloudformation_server import CloudFormationServer
-from conftest import APP_ID
-from docker_action import engine_available
+from support.action import APP_ID
+from support.amplify_sim import AmplifySimulator
+from support.cloudformation_server import CloudFormationServer
+from support.docker_action import engine_available
 
 from ampaction.cloudformation import backend_stack_name
 

@@ -10,11 +10,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cloudformation_server import CloudFormationServer
-from conftest import APP_ID, CREDENTIALS, ROOT, declared_inputs
-from docker_action import action_env, build_image, engine_available, run_action, standin_base
-from fixtures import copy_project
-from runner import RunnerFiles
+from support.action import APP_ID, CREDENTIALS, ROOT, declared_inputs
+from support.cloudformation_server import CloudFormationServer
+from support.docker_action import (
+    action_env,
+    build_image,
+    engine_available,
+    run_action,
+    standin_base,
+)
+from support.fixtures import copy_project
+from support.runner import RunnerFiles
 
 from ampaction.cloudformation import backend_stack_name
 

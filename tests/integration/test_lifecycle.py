@@ -17,10 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from cloudformation_server import CloudFormationServer
-from conftest import APP_ID, CREDENTIALS, ROOT, entrypoint_env, shown_lines
-from github_server import GitHubServer
-from runner import CommandLog, RunnerFiles
+from support.action import APP_ID, CREDENTIALS, ROOT
+from support.cloudformation_server import CloudFormationServer
+from support.entrypoint import entrypoint_env
+from support.github_server import GitHubServer
+from support.hygiene import shown_lines
+from support.runner import CommandLog, RunnerFiles
 
 from ampaction.cloudformation import backend_stack_name
 

@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from support.action import ROOT
 
 from ampaction.cloudformation import backend_stack_name
 
