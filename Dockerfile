@@ -25,7 +25,8 @@ RUN apt-get update \
 # pip runs from Debian's wheel (python3-pip-whl) against the venv, so the venv
 # never holds pip or setuptools. Bytecode is compiled here, so startup is fast.
 # botocore carries the models of every AWS service (about 20 MB); the action
-# calls Amplify, and credentials may need STS (OIDC web identity) or SSO.
+# calls Amplify and (for teardown) CloudFormation, and credentials may need STS
+# (OIDC web identity) or SSO.
 COPY requirements.txt /opt/ampaction/requirements.txt
 RUN set -- /usr/share/python-wheels/pip-*.whl \
     && PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore \
@@ -33,7 +34,8 @@ RUN set -- /usr/share/python-wheels/pip-*.whl \
         --no-deps --require-hashes -r /opt/ampaction/requirements.txt \
     && find /opt/ampaction/venv/lib/python3*/site-packages/botocore/data \
         -mindepth 1 -maxdepth 1 -type d \
-        ! -name amplify ! -name sts ! -name sso ! -name sso-oidc -exec rm -rf {} +
+        ! -name amplify ! -name cloudformation ! -name sts ! -name sso ! -name sso-oidc \
+        -exec rm -rf {} +
 
 ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
 

@@ -1,110 +1,34 @@
-"""The Amplify Hosting API, through boto3: the only module that imports it.
+"""The Amplify Hosting API, through boto3 (see `aws.py` for the client and its retries).
 
-boto3 is imported on first use, so a run that never reaches AWS does not pay
-for it. Retries are stated here, not left to botocore's defaults (1.44 moved
-from `legacy`, 5 attempts, to `standard`, 3): `max-attempts` attempts in
-`standard` mode, which retries throttling (429 `LimitExceededException`),
-5xx and dropped connections, and never 400/401/403/404. A user's own
-`AWS_MAX_ATTEMPTS` / `AWS_RETRY_MODE` wins, because an explicit `Config`
-would silently override them.
+Every call the action makes to Amplify is a method here, translated into
+errors a user can act on.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ampaction import __version__
-from ampaction.errors import ActionError
+from ampaction.aws import AwsError, AwsService
 
-if TYPE_CHECKING:
-    from mypy_boto3_amplify.client import AmplifyClient
-
-CONNECT_TIMEOUT = 10
-READ_TIMEOUT = 30
 PAGE_SIZE = 50  # ListWebhooks' maximum
-# In the user agent that CloudTrail records, so that admins can tell our calls apart.
-USER_AGENT = f"ampaction/{__version__}"
+# The tag that marks a branch this action created, so that teardown may delete it.
+CREATED_BY_TAG = ("created-by", "amplify-pipeline-deploy")
 
-CREDENTIALS_HELP = (
-    "Give the job AWS credentials before this step, e.g. with "
-    "aws-actions/configure-aws-credentials and a role assumed by OIDC "
-    "(`permissions: id-token: write`)."
-)
-_CREDENTIAL_CODES = {
-    "UnrecognizedClientException",
-    "InvalidClientTokenId",
-    "InvalidSignatureException",
-    "SignatureDoesNotMatch",
-    "ExpiredToken",
-    "ExpiredTokenException",
-    "MissingAuthenticationTokenException",
-    "UnauthorizedException",
-}
-_PERMISSION_CODES = {"AccessDeniedException", "AccessDenied", "ForbiddenException"}
+# Preflight and the callers tell errors apart by `code`; the name stays for them.
+AmplifyError = AwsError
 
 
-class AmplifyError(ActionError):
-    """An Amplify API call that failed; `code` is AWS's error code."""
-
-    def __init__(self, message: str, code: str, *, title: str = "Amplify API call failed"):
-        super().__init__(message, title=title)
-        self.code = code
-
-
-class Amplify:
+class Amplify(AwsService):
     """The calls the action makes, each translated into errors a user can act on."""
 
-    def __init__(self, region: str, max_attempts: int, env: Mapping[str, str]):
-        self.region = region
-        self.max_attempts = max_attempts
-        self._env = env
-        self._client: AmplifyClient | None = None
-
-    @property
-    def client(self) -> AmplifyClient:
-        if self._client is None:
-            import boto3  # noqa: PLC0415 - only runs that reach AWS pay for the import
-            from botocore.config import Config  # noqa: PLC0415
-
-            retries: dict[str, Any] = {}
-            if not ({"AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE"} & self._env.keys()):
-                retries = {"mode": "standard", "total_max_attempts": self.max_attempts}
-            config = Config(
-                retries=retries or None,  # type: ignore[arg-type]
-                connect_timeout=CONNECT_TIMEOUT,
-                read_timeout=READ_TIMEOUT,
-                user_agent_extra=USER_AGENT,
-            )
-            session = boto3.session.Session(region_name=self.region)
-            self._client = session.client("amplify", config=config)
-        return self._client
-
-    def _call(self, operation: str, what: str, **params: Any) -> dict[str, Any]:
-        from botocore.exceptions import (  # noqa: PLC0415
-            BotoCoreError,
-            ClientError,
-            NoCredentialsError,
-            PartialCredentialsError,
-        )
-
-        try:
-            response: dict[str, Any] = getattr(self.client, operation)(**params)
-        except (NoCredentialsError, PartialCredentialsError) as e:
-            raise AmplifyError(
-                f"No AWS credentials found ({type(e).__name__}) while trying to {what}. "
-                + CREDENTIALS_HELP,
-                "NoCredentials",
-                title="No AWS credentials",
-            ) from None
-        except ClientError as e:
-            raise _client_error(e, what) from None
-        except BotoCoreError as e:
-            raise AmplifyError(
-                f"Could not {what}: {e}", type(e).__name__, title="AWS unreachable"
-            ) from None
-        return response
+    service = "amplify"
+    failure_title = "Amplify API call failed"
+    permissions_hint = (
+        "Give the role the Amplify permissions listed in the README (amplify:GetBranch, "
+        "amplify:ListWebhooks, amplify:CreateWebhook, …; for `create-branch` and "
+        "`teardown`, the statement for those)."
+    )
 
     # -- reads ------------------------------------------------------------
 
@@ -206,6 +130,35 @@ class Amplify:
     def delete_webhook(self, webhook_id: str) -> None:
         self._call("delete_webhook", f"delete webhook {webhook_id}", webhookId=webhook_id)
 
+    # -- the branch's life (`create-branch`, `teardown`) -------------------
+
+    def create_branch(self, app_id: str, branch: str, stage: str) -> dict[str, Any]:
+        """A branch that only this pipeline builds (auto-build off), tagged as ours."""
+        key, value = CREATED_BY_TAG
+        response = self._call(
+            "create_branch",
+            f"create branch `{branch}` in app {app_id}",
+            appId=app_id,
+            branchName=branch,
+            stage=stage,
+            enableAutoBuild=False,
+            tags={key: value},
+        )
+        return response["branch"]  # type: ignore[no-any-return]
+
+    def delete_branch(self, app_id: str, branch: str) -> None:
+        self._call(
+            "delete_branch",
+            f"delete branch `{branch}` of app {app_id}",
+            appId=app_id,
+            branchName=branch,
+        )
+
+    def tags_of(self, arn: str, what: str) -> dict[str, str]:
+        """The tags of an Amplify resource (a branch: its `branchArn`)."""
+        response = self._call("list_tags_for_resource", f"read the tags of {what}", resourceArn=arn)
+        return dict(response.get("tags") or {})
+
 
 def console_url(region: str, app_id: str, branch: str) -> str:
     """The Amplify console page listing a branch's deployments."""
@@ -217,37 +170,13 @@ def console_url(region: str, app_id: str, branch: str) -> str:
     )
 
 
+def frontend_url(app: dict[str, Any], branch: str) -> str:
+    """The branch's address on Amplify Hosting: `https://<branch, "/" as "-">.<defaultDomain>`."""
+    domain = app.get("defaultDomain")
+    return f"https://{branch.replace('/', '-')}.{domain}" if domain else ""
+
+
 def _aware(value: object) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
     return dt.datetime.min.replace(tzinfo=dt.UTC)
-
-
-def _client_error(e: Any, what: str) -> AmplifyError:
-    error = e.response.get("Error", {})
-    code = str(error.get("Code", "Unknown"))
-    message = str(error.get("Message", "")).strip() or "(no message)"
-    status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?")
-    said = f"AWS said: {code} ({status}): {message}"
-    if code in _CREDENTIAL_CODES:
-        return AmplifyError(
-            f"AWS did not accept the credentials while trying to {what}. {said}. "
-            + CREDENTIALS_HELP,
-            code,
-            title="AWS credentials rejected",
-        )
-    if code in _PERMISSION_CODES:
-        return AmplifyError(
-            f"Not allowed to {what}. {said}. Give the role the Amplify permissions listed "
-            "in the README (amplify:GetBranch, amplify:GetApp, amplify:ListWebhooks, "
-            "amplify:CreateWebhook, amplify:CreateDeployment, amplify:StartDeployment, …).",
-            code,
-            title="Permission missing",
-        )
-    if code == "LimitExceededException":
-        return AmplifyError(
-            f"Still throttled after every retry while trying to {what}. {said}.",
-            code,
-            title="AWS throttled",
-        )
-    return AmplifyError(f"Could not {what}. {said}.", code)

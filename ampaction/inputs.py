@@ -244,7 +244,8 @@ def branch(text: str, ctx: Context) -> str:
     ):
         raise Invalid(
             "is not a valid branch name: no spaces, control characters, `~ ^ : ? * [ \\`, "
-            "`..` or `@{`, at most 255 characters."
+            "`..` or `@{` (git's rules for a branch), and 1 to 255 characters (Amplify's "
+            "rule for a branch name)."
         )
     return value
 
@@ -284,7 +285,7 @@ INPUTS: tuple[Input, ...] = (
         "deploy",
         choice(COMMANDS),
         "`deploy` (install, deploy the backend, start the frontend build) or `teardown` "
-        "(delete the backends of the branches `teardown-branches` names).",
+        "(delete the branch's backend stack, this action's webhooks for it, and the branch).",
     ),
     Input(
         "install",
@@ -395,8 +396,8 @@ INPUTS: tuple[Input, ...] = (
         "teardown-branches",
         "",
         glob_list(required=False),
-        "With `command: teardown`: comma- or newline-separated glob patterns of the "
-        "branches whose backends to delete.",
+        "With `command: teardown`: comma- or newline-separated glob patterns of branches "
+        "that teardown may delete although this action did not create them.",
     ),
     Input(
         "pr-comment",

@@ -1,4 +1,7 @@
-"""One run, in the order of its log: inputs → preflight → install → deploy → trigger → wait → report.
+"""One run, in the order of its log. Two stories: `deploy` (inputs → preflight → create the
+branch when asked → install → deploy → trigger → wait → report) and `teardown` (inputs →
+check the branch → delete its stack, webhooks and branch → report); on a pull request, both
+end by updating the pull-request comment.
 
 Errors are raised where they are found and printed here, once, as an
 `::error` annotation; the outputs and the job summary are written whatever
@@ -22,11 +25,15 @@ from ampaction import (
     inputs,
     manual_deploy,
     ownership,
+    pr_comment,
     preflight,
     project,
+    teardown,
     webhook,
 )
-from ampaction.amplify import Amplify, console_url
+from ampaction import branch as branches
+from ampaction.amplify import Amplify, console_url, frontend_url
+from ampaction.cloudformation import CloudFormation
 from ampaction.errors import ActionError, BadInputs, Cancelled
 from ampaction.inputs import Settings
 from ampaction.process import Cancellation, pnpm_store
@@ -61,8 +68,12 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
 
     workflow.route_logging(settings.debug)
     report.app_id, report.branch = settings.app_id, settings.branch
+    report.command = settings.command
     try:
-        run(settings, workflow, cancellation, report)
+        if settings.command == "teardown":
+            run_teardown(settings, workflow, cancellation, report)
+        else:
+            run(settings, workflow, cancellation, report)
         code = 0
     except ActionError as e:
         report.failure = e
@@ -75,6 +86,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             workflow.untrusted(traceback.format_exc().splitlines())
         workflow.error(report.failure.message, title=report.failure.title)
         code = 1
+    if not cancellation.requested:  # the runner's grace period is for stopping, not commenting
+        _comment(settings, workflow, report)
     _give_back_files(settings, workflow)
     report.write(workflow)
     return code
@@ -95,6 +108,17 @@ def _give_back_files(settings: Settings, workflow: Workflow) -> None:
         workflow.info(
             f"Gave {given.entries} file(s) and folder(s) this run made back to uid "
             f"{given.uid} (the workspace's owner)."
+        )
+
+
+def _comment(settings: Settings, workflow: Workflow, report: Report) -> None:
+    """Best effort, whatever happens in it: a comment never fails the run."""
+    try:
+        pr_comment.update_pr_comment(settings, workflow, report)
+    except Exception as e:  # best effort by contract
+        workflow.warning(
+            f"Could not update the pull-request comment: {type(e).__name__}.",
+            title="Pull-request comment not posted",
         )
 
 
@@ -119,14 +143,17 @@ def run(settings: Settings, workflow: Workflow, cancellation: Cancellation, repo
     deploys_artifact = s.branch_gets_frontend and s.frontend_artifact is not None
     uses_webhook = s.branch_gets_frontend and s.frontend_artifact is None
     finds_webhook = uses_webhook and (s.webhook_url is None or s.wait_for_frontend)
-    if amplify and (s.deploy_backend or finds_webhook or deploys_artifact):
-        _preflight(s, amplify, workflow, report, uses_webhook=uses_webhook)
+    missing = False
+    if amplify and (s.deploy_backend or finds_webhook or deploys_artifact or s.create_branch):
+        missing = _preflight(s, amplify, workflow, report, uses_webhook=uses_webhook)
     else:
         report.skip("Preflight", "nothing in this run needs the Amplify API")
 
     if s.dry_run:
-        _plan(s, pm, amplify, workflow, report)
+        _plan(s, pm, amplify, workflow, report, creates_branch=missing)
         return
+    if missing and amplify:
+        _create_branch(s, amplify, workflow, report)
 
     _install_and_deploy(s, pm, workflow, cancellation, report)
     job_id: str | None = None
@@ -141,20 +168,6 @@ def run(settings: Settings, workflow: Workflow, cancellation: Cancellation, repo
         _wait(s, amplify, workflow, cancellation, report, started=started, job_id=job_id)
     else:
         report.skip("Wait for the frontend build", "`wait-for-frontend` is off")
-
-
-def _preflight(
-    s: Settings, amplify: Amplify, workflow: Workflow, report: Report, *, uses_webhook: bool
-) -> None:
-    """Read-only checks; what they warn about goes to the log and the job summary."""
-    with report.step("Preflight", workflow) as step:
-        found = preflight.check(
-            amplify, s.app_id, s.branch, workspace=s.workspace, uses_webhook=uses_webhook
-        )
-        for warning in found.warnings:
-            workflow.warning(warning.message, title=warning.title)
-            report.warnings.append(f"{warning.title}: {warning.message}")
-        step.detail = "branch found" + "".join(f"; {w.title}" for w in found.warnings)
 
 
 def _wait(
@@ -188,6 +201,128 @@ def _wait(
             report.outputs["job-status"] = result.status or ""
             report.outputs["job-url"] = result.url or report.outputs["job-url"]
         step.detail = f"job {result.job_id}: {result.status}"
+
+
+def _preflight(
+    s: Settings, amplify: Amplify, workflow: Workflow, report: Report, *, uses_webhook: bool
+) -> bool:
+    """Check the app and branch; True when the branch is missing and `create-branch` is on.
+    What they warn about goes to the log and the job summary."""
+    with report.step("Preflight", workflow) as step:
+        app = None
+        # With `create-branch`, the app first: a missing branch is then no error.
+        if s.create_branch:
+            app = preflight.read_app(amplify, s.app_id)
+        branch = preflight.check_branch(
+            amplify, s.app_id, s.branch, app_checked=app is not None, missing_ok=s.create_branch
+        )
+        if app is None:
+            app = preflight.read_app(amplify, s.app_id)
+        report.outputs["frontend-url"] = frontend_url(app, s.branch)
+        warnings = preflight.judge(
+            app,
+            branch or {"branchName": s.branch},
+            workspace=s.workspace,
+            uses_webhook=uses_webhook,
+        )
+        for warning in warnings:
+            workflow.warning(warning.message, title=warning.title)
+            report.warnings.append(f"{warning.title}: {warning.message}")
+        if branch is None:
+            step.detail = "branch missing: `create-branch` is on"
+            return True
+        step.detail = "branch found" + "".join(f"; {w.title}" for w in warnings)
+    return False
+
+
+def _create_branch(s: Settings, amplify: Amplify, workflow: Workflow, report: Report) -> None:
+    with report.step("Create branch", workflow) as step:
+        stage = branches.stage_for(s.event_name)
+        _, created = branches.create_branch(amplify, workflow, s.app_id, s.branch, stage)
+        report.outputs["branch-created"] = "true" if created else "false"
+        step.detail = f"stage {stage}" if created else "created by a concurrent run"
+
+
+def run_teardown(
+    settings: Settings, workflow: Workflow, cancellation: Cancellation, report: Report
+) -> None:
+    """Remove the branch's deployment: its stack, then the action's webhooks, then the branch."""
+    s = settings
+    assert s.region is not None  # noqa: S101 - inputs require a region for teardown
+    amplify = Amplify(s.region, s.max_attempts, s.child_env)
+    cfn = CloudFormation(s.region, s.max_attempts, s.child_env)
+    workflow.info(
+        f"Teardown of branch `{s.branch}` of Amplify app {s.app_id} ({s.region})"
+        + (" — dry run: nothing will be deleted." if s.dry_run else "")
+    )
+    with report.step("Check the branch", workflow) as step:
+        app = preflight.read_app(amplify, s.app_id)
+        report.outputs["frontend-url"] = frontend_url(app, s.branch)
+        target = teardown.choose(amplify, app, s.app_id, s.branch, s.teardown_branches)
+        stack = teardown.find_stack(cfn, s.app_id, s.branch, target.branch)
+        step.detail = target.allowed_by or "not this action's to delete"
+    stack_name = stack["StackName"] if stack else None
+    if target.branch is None and stack is None:
+        workflow.info(f"Nothing to delete: branch `{s.branch}` and its backend stack are gone.")
+        report.skip("Delete", "nothing left to delete")
+        return
+    if target.allowed_by is None:
+        workflow.warning(
+            teardown.not_ours_warning(s.branch, s.app_id, stack_name), title="Branch kept"
+        )
+        report.skip("Delete", "not created by this action, and not in `teardown-branches`")
+        return
+    workflow.info(f"May delete branch `{s.branch}`: {target.allowed_by}.")
+    if s.dry_run:
+        for what in (f"stack {stack_name}" if stack_name else None, "marked webhooks", "branch"):
+            if what:
+                workflow.info(f"- would delete the {what}")
+                report.plan("Delete", what)
+        return
+    _teardown_steps(
+        s, amplify, cfn, workflow, cancellation, report=report, stack=stack, branch=target.branch
+    )
+
+
+def _teardown_steps(
+    s: Settings,
+    amplify: Amplify,
+    cfn: CloudFormation,
+    workflow: Workflow,
+    cancellation: Cancellation,
+    *,
+    report: Report,
+    stack: dict[str, object] | None,
+    branch: dict[str, object] | None,
+) -> None:
+    if stack:
+        with report.step("Delete backend stack", workflow) as step:
+            teardown.delete_stack(
+                cfn,
+                workflow,
+                stack,
+                timeout_seconds=s.wait_timeout_minutes * 60,
+                sleep=cancellation.sleep,
+                cancelled=lambda: cancellation.requested,
+            )
+            step.detail = str(stack["StackName"])
+    else:
+        report.skip("Delete backend stack", "no backend stack found")
+    if cancellation.requested:
+        raise Cancelled("the teardown, before the webhooks and the branch")
+    with report.step("Delete webhooks", workflow) as step:
+        gone = teardown.delete_webhooks(
+            amplify, workflow, s.app_id, s.branch, s.webhook_description
+        )
+        step.detail = f"{gone} deleted"
+    if cancellation.requested:
+        raise Cancelled("the teardown, before the branch")
+    if branch is None:
+        report.skip("Delete branch", "already gone")
+        return
+    with report.step("Delete branch", workflow) as step:
+        existed = teardown.delete_branch(amplify, s.app_id, s.branch)
+        step.detail = "deleted" if existed else "already gone"
 
 
 def _install_and_deploy(
@@ -318,9 +453,17 @@ def _plan(
     amplify: Amplify | None,
     workflow: Workflow,
     report: Report,
+    *,
+    creates_branch: bool = False,
 ) -> None:
     """Say what a real run would do, touching nothing."""
     workflow.info("Plan (dry run):")
+    if creates_branch:
+        line = (
+            f"create branch `{s.branch}` (stage {branches.stage_for(s.event_name)}, auto-build off)"
+        )
+        workflow.info(f"- branch: {line}")
+        report.plan("Create branch", line)
     where = f"in `{s.shown(s.working_directory)}`"
     if s.install and pm:
         command = pm.install_command

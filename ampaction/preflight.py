@@ -10,7 +10,7 @@ warning: auto-build on, or a build spec that deploys the backend a second time.
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,30 +29,22 @@ class Warning:
     message: str
 
 
-@dataclass
-class Found:
-    """What preflight read: the branch, the app, and what deserves a warning."""
-
-    branch: dict[str, Any]
-    app: dict[str, Any]
-    warnings: list[Warning] = field(default_factory=list)
-
-    @property
-    def has_repository(self) -> bool:
-        return bool(str(self.app.get("repository") or "").strip())
+def has_repository(app: dict[str, Any]) -> bool:
+    """Whether the app is connected to a repository (a webhook can build it)."""
+    return bool(str(app.get("repository") or "").strip())
 
 
-def check(
-    amplify: Amplify,
-    app_id: str,
-    branch: str,
+def judge(
+    app: dict[str, Any],
+    branch: dict[str, Any],
     *,
     workspace: Path,
     uses_webhook: bool,
-) -> Found:
-    """The branch and app, or an error that says how to fix what is missing."""
-    found = Found(check_branch(amplify, app_id, branch), _check_app(amplify, app_id))
-    if uses_webhook and not found.has_repository:
+) -> list[Warning]:
+    """What the app and branch mean for this run: an error when the webhook cannot build
+    the frontend, warnings for what would make Amplify build or deploy twice."""
+    app_id, name = str(app.get("appId", "")), str(branch.get("branchName", ""))
+    if uses_webhook and not has_repository(app):
         raise ActionError(
             f"Amplify app {app_id} has no connected repository (a manual-deploy app), so no "
             "webhook can build its frontend. Give `frontend-artifact` the folder your build "
@@ -60,26 +52,42 @@ def check(
             "`trigger-frontend: false` to deploy the backend only. Nothing was installed.",
             title="App has no repository",
         )
-    if found.branch.get("enableAutoBuild"):
-        found.warnings.append(_auto_build_warning(app_id, branch))
-    if found.has_repository:  # an app deployed by hand runs no build spec
-        spec = build_spec_warning(found.branch, found.app, workspace, branch)
+    warnings = []
+    if branch.get("enableAutoBuild"):
+        warnings.append(_auto_build_warning(app_id, name))
+    if has_repository(app):  # an app deployed by hand runs no build spec
+        spec = build_spec_warning(branch, app, workspace, name)
         if spec:
-            found.warnings.append(spec)
-    return found
+            warnings.append(spec)
+    return warnings
 
 
-def check_branch(amplify: Amplify, app_id: str, branch: str) -> dict[str, Any]:
-    """The Amplify branch, or an error that says how to fix its absence."""
+def check_branch(
+    amplify: Amplify,
+    app_id: str,
+    branch: str,
+    *,
+    app_checked: bool = False,
+    missing_ok: bool = False,
+) -> dict[str, Any] | None:
+    """The Amplify branch, or an error that says how to fix its absence.
+
+    With `missing_ok` (`create-branch`), a missing branch is None instead, once
+    the app is known to exist. `app_checked`: the caller has read the app already.
+    """
     try:
         return amplify.get_branch(app_id, branch)
     except AmplifyError as e:
         if e.code != "NotFoundException":
             raise
-        _check_app(amplify, app_id)
+        if not app_checked:
+            read_app(amplify, app_id)
+        if missing_ok:
+            return None
         raise ActionError(
             f"Branch `{branch}` is not in Amplify app {app_id} ({amplify.region}). "
-            "`pipeline-deploy` only deploys branches the app already has: connect it in the "
+            "`pipeline-deploy` only deploys branches the app already has: set "
+            "`create-branch: true` to have the action create it, connect it in the "
             "Amplify console (App → Branch settings → Add branch), or run "
             f"`aws amplify create-branch --app-id {app_id} --branch-name {shlex.quote(branch)}`; "
             "or set `branch` to one the app has.",
@@ -135,7 +143,8 @@ def _read(path: Path) -> str | None:
         return None
 
 
-def _check_app(amplify: Amplify, app_id: str) -> dict[str, Any]:
+def read_app(amplify: Amplify, app_id: str) -> dict[str, Any]:
+    """The Amplify app, or an error that says how to find the right app ID."""
     try:
         return amplify.get_app(app_id)
     except AmplifyError as e:

@@ -32,6 +32,7 @@ class Report:
 
     app_id: str = ""
     branch: str = ""
+    command: str = "deploy"
     steps: list[Step] = field(default_factory=list)
     outputs: dict[str, str] = field(
         default_factory=lambda: {
@@ -81,7 +82,7 @@ class Report:
     def markdown(self) -> str:
         verdict = "failed" if self.failure else "succeeded"
         lines = [
-            f"### Amplify deploy {verdict}: `{_cell(self.branch)}` of app `{self.app_id}`",
+            f"### Amplify {self.command} {verdict}: `{_cell(self.branch)}` of app `{self.app_id}`",
             "",
             "| Step | Result | Time | Details |",
             "| --- | --- | --- | --- |",

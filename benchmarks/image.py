@@ -19,16 +19,17 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO / "tests" / "support")]
+sys.path[:0] = [str(REPO / "tests")]
 
-from docker_action import (  # noqa: E402
+from support.action import APP_ID  # noqa: E402
+from support.docker_action import (  # noqa: E402
     action_env,
     build_image,
     docker_run_args,
     engine_available,
     standin_base,
 )
-from runner import RunnerFiles  # noqa: E402
+from support.runner import RunnerFiles  # noqa: E402
 
 TAG = "ampaction-bench:latest"
 RUNS = 5
@@ -67,7 +68,7 @@ def main() -> int:
         files = RunnerFiles(root=Path(tmp) / "runner", workspace=Path(tmp) / "workspace")
         files.workspace.mkdir()
         env = action_env(
-            {"app-id": "d1a2b3c4d5e6f7", "branch": "main", "dry-run": "true"},
+            {"app-id": APP_ID, "branch": "main", "dry-run": "true"},
             files,
             job_env={"AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_AMPLIFY": "http://127.0.0.1:9"},
         )

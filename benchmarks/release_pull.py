@@ -27,17 +27,17 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO / "tests" / "support")]
+sys.path[:0] = [str(REPO / "tests")]
 
-from docker_action import (  # noqa: E402
+from support.docker_action import (  # noqa: E402
     action_env,
     build_image,
     docker_run_args,
     engine_available,
     standin_base,
 )
-from registry import LocalRegistry, registry_available  # noqa: E402
-from runner import RunnerFiles  # noqa: E402
+from support.registry import LocalRegistry, registry_available  # noqa: E402
+from support.runner import RunnerFiles  # noqa: E402
 
 NAME = "ampaction-bench-pull"
 

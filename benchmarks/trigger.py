@@ -41,15 +41,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "support"))
+sys.path.insert(0, str(REPO / "tests"))
 
-from amplify_sim import WEBHOOK_OPERATION, AmplifySimulator  # noqa: E402
-from runner import RunnerFiles, parse_key_values, runner_env  # noqa: E402
+from support.action import APP_ID, declared_inputs  # noqa: E402
+from support.amplify_sim import WEBHOOK_OPERATION, AmplifySimulator  # noqa: E402
+from support.runner import RunnerFiles, parse_key_values, runner_env  # noqa: E402
 
-APP_ID = "d1a2b3c4d5e6f7"
 BRANCH = "main"
 MARKER = "amplify-pipeline-deploy"  # action.yml's default `webhook-description`
 AWSCLI_VENV = REPO / ".cache" / "bench-awscli"
@@ -134,13 +132,9 @@ class Bench:
 
     def reset(self, path: str) -> None:
         """No webhooks and no jobs; on the warm path, the marked webhook."""
-        sim = self.sim
-        with sim._lock:  # the simulator has no public delete: reset its tables
-            sim._webhooks.clear()
-            sim._jobs.clear()
+        self.sim.reset()
         if path == "warm":
-            sim.add_webhook(APP_ID, BRANCH, MARKER)
-        sim.clear_requests()
+            self.sim.add_webhook(APP_ID, BRANCH, MARKER)
 
     # -- the two sides ------------------------------------------------------
 
@@ -148,7 +142,7 @@ class Bench:
         env = runner_env(
             {"app-id": APP_ID, "branch": BRANCH, "install": "false", "deploy-backend": "false"},
             files,
-            declared=declared_inputs(),
+            declared=declared_inputs(BRANCH),
             job_env={**JOB_ENV, "AWS_ENDPOINT_URL_AMPLIFY": self.sim.url},
         )
         env["PYTHONPATH"] = str(self.root)
@@ -226,15 +220,6 @@ class Bench:
         start = time.perf_counter()
         subprocess.run([sys.executable, "-c", "pass"], check=True)
         return time.perf_counter() - start
-
-
-def declared_inputs() -> dict[str, str]:
-    """action.yml's inputs at their defaults, as the runner sets them."""
-    spec = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
-    declared = {name: str(i.get("default", "")) for name, i in spec["inputs"].items()}
-    declared["branch"] = BRANCH  # the runner evaluates `github.head_ref || github.ref_name`
-    declared["github-token"] = ""  # the runner evaluates `github.token`
-    return declared
 
 
 def ensure_awscli() -> Path:

@@ -16,11 +16,11 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "support"))
+sys.path.insert(0, str(ROOT / "tests"))
 
-from amplify_sim import AmplifySimulator  # noqa: E402
-from fixtures import copy_project  # noqa: E402
-from runner import RunnerFiles, runner_env  # noqa: E402
+from support.amplify_sim import AmplifySimulator  # noqa: E402
+from support.fixtures import copy_project  # noqa: E402
+from support.runner import RunnerFiles, runner_env  # noqa: E402
 
 APP_ID = "d1a2b3c4d5e6f7"
 

@@ -1,133 +1,50 @@
-"""Shared fixtures: the local Amplify server, a fresh copy of a Gen 2 project, and
-`run_action`, which starts the entrypoint as a subprocess with the environment
-the runner builds. After every test, the hygiene check fails the test if any
-webhook token the server ever issued appears in anything the action wrote.
+"""Fixtures only (shared helpers live in the `support` package): the local Amplify
+server, a fresh copy of a Gen 2 project, and `run_action`, which starts the
+entrypoint as a subprocess with the environment the runner builds. After every
+test, the hygiene check fails the test if any webhook token the server ever issued
+appears in anything the action showed. Each test gets the marker of its folder
+(`unit`, `integration`, `container`, `realcli`): see tests/README.md.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
-import sys
 import time
+import uuid
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+import support
+from support.action import APP_ID
+from support.amplify_sim import AmplifySimulator
+from support.entrypoint import COMMAND, ActionRun, entrypoint_env
+from support.fixtures import copy_project
+from support.hygiene import Harness
+from support.runner import RunnerFiles
 
-sys.path.insert(0, str(Path(__file__).parent / "support"))
+TESTS = Path(__file__).resolve().parent
+KINDS = ("unit", "integration", "container", "realcli", "act", "release")
 
-from amplify_sim import AmplifySimulator
-from fixtures import copy_project
-from runner import CommandLog, RunnerFiles, runner_env
-
-ROOT = Path(__file__).resolve().parents[1]
-APP_ID = "d1a2b3c4d5e6f7"
-CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "AKIDTEST",
-    "AWS_SECRET_ACCESS_KEY": "secret",
-    "AWS_REGION": "us-east-1",
-}
-
-
-def declared_inputs() -> dict[str, str]:
-    """action.yml's inputs with their defaults, as the runner sets them.
-
-    `branch` defaults to an expression the runner evaluates; here to `main`.
-    `github-token` too (the job's token); here to none.
-    """
-    import yaml
-
-    spec = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
-    declared = {name: str(i.get("default", "")) for name, i in spec["inputs"].items()}
-    declared["branch"] = "main"
-    declared["github-token"] = ""
-    return declared
+# `support` must be this folder's package, not one some wheel installed.
+assert Path(support.__file__).parent == TESTS / "support", support.__file__
 
 
-@dataclass
-class ActionRun:
-    exit_code: int
-    stdout: str
-    stderr: str
-    outputs: dict[str, str]
-    summary: str
-    seconds: float
-    workspace: Path
-    record_file: Path
-
-    @property
-    def log(self) -> str:
-        return self.stdout + self.stderr
-
-    @property
-    def commands(self) -> CommandLog:
-        return CommandLog.parse(self.log)
-
-    def errors(self) -> list[str]:
-        return self.commands.errors()
-
-    def ampx_calls(self) -> list[dict[str, object]]:
-        if not self.record_file.exists():
-            return []
-        return [json.loads(line) for line in self.record_file.read_text().splitlines()]
-
-
-@dataclass
-class Harness:
-    """Everything a test run touched, for the hygiene check."""
-
-    sims: list[AmplifySimulator] = field(default_factory=list)
-    runs: list[ActionRun] = field(default_factory=list)
-
-    def tokens(self) -> set[str]:
-        """Every credential the servers issued: webhook tokens, upload-URL signatures."""
-        found = set()
-        for sim in self.sims:
-            for app in list(sim._apps):  # the server's own record of what it issued
-                for hook in sim.webhooks(app):
-                    query = dict(parse_qsl(urlsplit(hook["webhookUrl"]).query))
-                    found.add(query["token"])
-            for url in sim.issued_upload_urls():
-                found.add(dict(parse_qsl(urlsplit(url).query))["X-Amz-Signature"])
-        return found
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its kind, from the folder it lives in."""
+    for item in items:
+        parts = item.path.relative_to(TESTS).parts
+        if len(parts) > 1 and parts[0] in KINDS:
+            item.add_marker(parts[0])
 
 
 @pytest.fixture(autouse=True)
 def harness() -> Iterator[Harness]:
     h = Harness()
     yield h
-    tokens = h.tokens()
-    for run in h.runs:
-        texts = [
-            shown_lines(run.stdout),
-            shown_lines(run.stderr),
-            json.dumps(run.outputs),
-            run.summary,
-        ]
-        for token in tokens:
-            assert all(token not in t for t in texts), (
-                "a webhook token or upload signature leaked into the action's output"
-            )
-
-
-def shown_lines(text: str) -> str:
-    """What the runner shows of a log: all but the `::add-mask::` commands it consumes
-    (which it does act on only outside a stop-commands block)."""
-    shown, stop = [], None
-    for line in text.splitlines():
-        bare = line.lstrip()
-        if stop is None and bare.startswith("::stop-commands::"):
-            stop = "::" + bare.removeprefix("::stop-commands::") + "::"
-        elif stop is not None and bare == stop:
-            stop = None
-        elif stop is None and bare.startswith("::add-mask::"):
-            continue
-        shown.append(line)
-    return "\n".join(shown)
+    leaks = h.leaks()
+    assert not leaks, f"a webhook token leaked into the action's output: {leaks}"
 
 
 @pytest.fixture
@@ -144,31 +61,6 @@ def workspace(tmp_path: Path) -> Path:
     return copy_project("gen2-app", tmp_path / "workspace")
 
 
-def entrypoint_env(
-    sim: AmplifySimulator,
-    files: RunnerFiles,
-    inputs: Mapping[str, str] | None = None,
-    *,
-    job_env: Mapping[str, str] | None = None,
-    credentials: bool = True,
-    declared: bool = True,
-) -> dict[str, str]:
-    """What the runner gives the entrypoint, with AWS pointed at `sim`."""
-    env = runner_env(
-        {"app-id": APP_ID, **(inputs or {})},
-        files,
-        declared=declared_inputs() if declared else None,
-        job_env={
-            "AWS_ENDPOINT_URL_AMPLIFY": sim.url,
-            "npm_config_cache": str(files.root.parent / "npm-cache"),
-            **(CREDENTIALS if credentials else {}),
-            **(job_env or {}),
-        },
-    )
-    env["PYTHONPATH"] = str(ROOT)
-    return env
-
-
 @pytest.fixture
 def run_action(harness: Harness, tmp_path: Path, workspace: Path, sim: AmplifySimulator):  # type: ignore[no-untyped-def]
     """Run the entrypoint as the runner would, against `sim`, in `workspace`."""
@@ -182,8 +74,10 @@ def run_action(harness: Harness, tmp_path: Path, workspace: Path, sim: AmplifySi
         argv: tuple[str, ...] = (),
         declared: bool = True,
     ) -> ActionRun:
-        files = RunnerFiles(tmp_path / f"runner-{len(harness.runs)}", workspace)
-        record = tmp_path / f"ampx-{len(harness.runs)}.jsonl"
+        # Unique per call: concurrent runs (a thread pool) must not share output files.
+        name = uuid.uuid4().hex[:8]
+        files = RunnerFiles(tmp_path / f"runner-{name}", workspace)
+        record = tmp_path / f"ampx-{name}.jsonl"
         env = entrypoint_env(
             sim,
             files,
@@ -194,7 +88,7 @@ def run_action(harness: Harness, tmp_path: Path, workspace: Path, sim: AmplifySi
         )
         start = time.monotonic()
         proc = subprocess.run(
-            [sys.executable, str(ROOT / "entrypoint.py"), *argv],
+            [*COMMAND, *argv],
             env=env,
             cwd=workspace,
             capture_output=True,
@@ -216,10 +110,6 @@ def run_action(harness: Harness, tmp_path: Path, workspace: Path, sim: AmplifySi
         return result
 
     return run
-
-
-def token_of(url: str) -> str:
-    return dict(parse_qsl(urlsplit(url).query))["token"]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from act import (
+from support.act import (
     EXAMPLES,
     PUBLISHED,
     act_available,
@@ -21,9 +21,9 @@ from act import (
     ensure_action_image,
     run_workflow,
 )
-from amplify_sim import AmplifySimulator
-from conftest import APP_ID
-from docker_action import engine_available
+from support.action import APP_ID
+from support.amplify_sim import AmplifySimulator
+from support.docker_action import engine_available
 
 pytestmark = [pytest.mark.act, pytest.mark.container]
 

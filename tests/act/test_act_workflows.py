@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from act import (
+from support.act import (
     EXAMPLES,
     PUBLISHED,
     ActRun,
@@ -24,9 +24,9 @@ from act import (
     tracked_copy,
     webhook_secrets,
 )
-from amplify_sim import AmplifySimulator
-from conftest import APP_ID
-from docker_action import engine_available
+from support.action import APP_ID
+from support.amplify_sim import AmplifySimulator
+from support.docker_action import engine_available
 
 pytestmark = [pytest.mark.act, pytest.mark.container]
 

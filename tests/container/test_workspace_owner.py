@@ -14,11 +14,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from amplify_sim import AmplifySimulator
-from conftest import APP_ID, CREDENTIALS, declared_inputs
-from docker_action import REPO, action_env, build_image, engine_available, run_action, standin_base
-from fixtures import copy_project
-from runner import RunnerFiles
+from support.action import APP_ID, CREDENTIALS, declared_inputs
+from support.amplify_sim import AmplifySimulator
+from support.docker_action import (
+    REPO,
+    action_env,
+    build_image,
+    engine_available,
+    run_action,
+    standin_base,
+)
+from support.fixtures import copy_project
+from support.runner import RunnerFiles
 
 pytestmark = pytest.mark.container
 

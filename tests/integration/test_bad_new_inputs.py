@@ -7,7 +7,7 @@ import os
 import zipfile
 
 import pytest
-from conftest import shown_lines
+from support.hygiene import shown_lines
 
 BAD = [
     ("command", {"command": "destroy"}),

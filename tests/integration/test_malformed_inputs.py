@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from conftest import shown_lines
+from support.hygiene import shown_lines
 
 TOKEN = "MALFORMEDTOKEN0123456789"
 

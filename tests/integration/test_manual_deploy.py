@@ -22,8 +22,9 @@ from urllib.parse import parse_qsl, urlsplit
 import boto3
 import pytest
 import yaml
-from conftest import APP_ID, entrypoint_env
-from runner import CommandLog, RunnerFiles
+from support.action import APP_ID
+from support.entrypoint import entrypoint_env
+from support.runner import CommandLog, RunnerFiles
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "manual-deploy.yml"

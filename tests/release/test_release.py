@@ -18,12 +18,12 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import yaml
-from amplify_sim import AmplifySimulator
-from conftest import APP_ID, CREDENTIALS, declared_inputs
-from docker_action import REPO, action_env, engine_available, run_action, standin_base
-from fixtures import copy_project
-from registry import LocalRegistry, registry_available
-from runner import RunnerFiles
+from support.action import APP_ID, CREDENTIALS, declared_inputs
+from support.amplify_sim import AmplifySimulator
+from support.docker_action import REPO, action_env, engine_available, run_action, standin_base
+from support.fixtures import copy_project
+from support.registry import LocalRegistry, registry_available
+from support.runner import RunnerFiles
 
 pytestmark = [pytest.mark.release, pytest.mark.container]
 

@@ -39,9 +39,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlsplit
 
-from amplify_sim import AmplifySimulator
-from docker_action import REPO, build_image, standin_base
-from fixtures import copy_project
+from support.amplify_sim import AmplifySimulator
+from support.docker_action import REPO, build_image, standin_base
+from support.fixtures import copy_project
 
 PUBLISHED = "ampaction/amplify-gen2-deploy"
 STAND_INS = Path(__file__).with_name("act_actions")

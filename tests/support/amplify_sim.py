@@ -82,8 +82,10 @@ AMPLIFY_OPERATIONS: frozenset[str] = frozenset(
     {
         "GetApp",
         "ListBranches",
+        "CreateBranch",
         "GetBranch",
         "UpdateBranch",
+        "DeleteBranch",
         "ListJobs",
         "StartJob",
         "GetJob",
@@ -93,6 +95,9 @@ AMPLIFY_OPERATIONS: frozenset[str] = frozenset(
         "GetWebhook",
         "UpdateWebhook",
         "DeleteWebhook",
+        "TagResource",
+        "UntagResource",
+        "ListTagsForResource",
         "CreateDeployment",
         "StartDeployment",
     }
@@ -141,6 +146,20 @@ UPDATABLE_BRANCH_FIELDS: frozenset[str] = frozenset(
     }
 )
 """Body members of ``UpdateBranchRequest`` in the service model (URI members excluded)."""
+
+STAGES: frozenset[str] = frozenset(
+    {"PRODUCTION", "BETA", "DEVELOPMENT", "EXPERIMENTAL", "PULL_REQUEST"}
+)
+"""The ``Stage`` enum of the service model."""
+
+MAX_BRANCH_NAME = 255
+"""``BranchName`` in the service model: 1 to 255 characters, pattern ``(?s).+``."""
+
+_TAG_KEY_RE = re.compile(r"^(?!aws:)[a-zA-Z+-=._:/]+$")
+"""``TagKey``'s pattern in the service model (1 to 128 characters)."""
+
+_TAG_VALUE_RE = re.compile(r"^[\w\s.:/=+\-@]*$")
+r"""``TagValue``'s pattern (``[\p{L}\p{Z}\p{N}_.:/=+\-@]*``, as near as ``re`` gets)."""
 
 _CREDENTIAL_RE = re.compile(r"^AWS4-HMAC-SHA256\s+Credential=([^/,\s]+)/")
 
@@ -367,6 +386,7 @@ class _Call:
     params: dict[str, str]
     query: dict[str, str]
     body: JsonDict
+    query_lists: dict[str, list[str]] | None = None  # repeated keys (UntagResource's tagKeys)
     raw: bytes = b""
     headers: dict[str, str] | None = None
 
@@ -392,8 +412,10 @@ def _route(method: str, template: str, operation: str) -> _Route:
 _ROUTES: tuple[_Route, ...] = (
     _route("GET", "/apps/{appId}", "GetApp"),
     _route("GET", "/apps/{appId}/branches", "ListBranches"),
+    _route("POST", "/apps/{appId}/branches", "CreateBranch"),
     _route("GET", "/apps/{appId}/branches/{branchName}", "GetBranch"),
     _route("POST", "/apps/{appId}/branches/{branchName}", "UpdateBranch"),
+    _route("DELETE", "/apps/{appId}/branches/{branchName}", "DeleteBranch"),
     _route("GET", "/apps/{appId}/branches/{branchName}/jobs", "ListJobs"),
     _route("POST", "/apps/{appId}/branches/{branchName}/jobs", "StartJob"),
     _route("GET", "/apps/{appId}/branches/{branchName}/jobs/{jobId}", "GetJob"),
@@ -403,6 +425,9 @@ _ROUTES: tuple[_Route, ...] = (
     _route("GET", "/webhooks/{webhookId}", "GetWebhook"),
     _route("POST", "/webhooks/{webhookId}", "UpdateWebhook"),
     _route("DELETE", "/webhooks/{webhookId}", "DeleteWebhook"),
+    _route("POST", "/tags/{resourceArn}", "TagResource"),
+    _route("DELETE", "/tags/{resourceArn}", "UntagResource"),
+    _route("GET", "/tags/{resourceArn}", "ListTagsForResource"),
     _route("POST", "/apps/{appId}/branches/{branchName}/deployments", "CreateDeployment"),
     _route("POST", "/apps/{appId}/branches/{branchName}/deployments/start", "StartDeployment"),
     _route("POST", "/prod/webhooks", WEBHOOK_OPERATION),
@@ -517,7 +542,8 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
         headers = {k: v for k, v in self.headers.items()}
-        outcome = self.sim._handle(method, split.path, query, raw_body, headers)
+        lists = parse_qs(split.query, keep_blank_values=True)
+        outcome = self.sim._handle(method, split.path, query, raw_body, headers, query_lists=lists)
         if outcome is None:  # scripted drop: no status line, no headers, nothing
             self.close_connection = True
             return
@@ -573,6 +599,8 @@ class AmplifySimulator:
         self._plans: dict[tuple[str, str], tuple[PlanStep, ...]] = {}
         self._faults: dict[str, deque[Fault]] = {}
         self._requests: list[RequestRecord] = []
+        # Every webhook token ever handed out, deleted webhooks' too: what must never leak.
+        self._issued_tokens: set[str] = set()
         self._deployments: dict[tuple[str, str, str], _Deployment] = {}
         self._uploads: list[Upload] = []
 
@@ -682,24 +710,58 @@ class AmplifySimulator:
         branch: str,
         enable_auto_build: bool = False,
         *,
+        stage: str = "PRODUCTION",
+        tags: dict[str, str] | None = None,
+        stack_arn: str | None = None,
         build_spec: str | None = None,
     ) -> JsonDict:
-        """Create a branch (the ``Branch`` shape) on an existing app; returns a copy."""
+        """Create a branch (the ``Branch`` shape) on an existing app; returns a copy.
+
+        ``stack_arn`` is what ``ampx pipeline-deploy``'s branch linker sets as
+        ``backend.stackArn`` after a deploy.
+        """
+        with self._lock:
+            self._require_app_for_setup(app_id)
+            self._new_branch(app_id, branch, stage=stage, auto_build=enable_auto_build)
+            self._branches[(app_id, branch)]["tags"] = dict(tags or {})
+            if stack_arn:
+                self._branches[(app_id, branch)]["backend"] = {"stackArn": stack_arn}
+            if build_spec is not None:
+                self._branches[(app_id, branch)]["buildSpec"] = build_spec
+            return self._branch_view(app_id, branch)
+
+    def set_production_branch(self, app_id: str, branch: str) -> None:
+        """What GetApp answers as ``productionBranch.branchName``."""
+        with self._lock:
+            self._require_app_for_setup(app_id)["productionBranch"] = {
+                "branchName": branch,
+                "status": "SUCCEED",
+                "lastDeployTime": self.clock(),
+            }
+
+    def branch(self, app_id: str, branch: str) -> JsonDict | None:
+        """A copy of the branch as GetBranch shows it, or None."""
+        with self._lock:
+            if (app_id, branch) not in self._branches:
+                return None
+            return self._branch_view(app_id, branch)
+
+    def _new_branch(self, app_id: str, branch: str, *, stage: str, auto_build: bool) -> None:
         now = self.clock()
         with self._lock:
-            app = self._require_app_for_setup(app_id)
+            app = self._apps[app_id]
             data: JsonDict = {
                 "branchArn": f"{app['appArn']}/branches/{branch}",
                 "branchName": branch,
                 "description": "",
                 "tags": {},
-                "stage": "PRODUCTION",
+                "stage": stage,
                 "displayName": branch.replace("/", "-"),
                 "enableNotification": False,
                 "createTime": now,
                 "updateTime": now,
                 "environmentVariables": {},
-                "enableAutoBuild": enable_auto_build,
+                "enableAutoBuild": auto_build,
                 "customDomains": [],
                 "framework": "Web",
                 "activeJobId": "",
@@ -708,10 +770,7 @@ class AmplifySimulator:
                 "ttl": "5",
                 "enablePullRequestPreview": False,
             }
-            if build_spec is not None:
-                data["buildSpec"] = build_spec
             self._branches[(app_id, branch)] = data
-            return self._branch_view(app_id, branch)
 
     def add_webhook(
         self,
@@ -812,6 +871,17 @@ class AmplifySimulator:
             self._faults.setdefault(operation, deque()).append(fault)
         return fault
 
+    def reset(self) -> None:
+        """Back to apps and branches only: no webhooks, jobs, job plans, faults or
+        recorded requests (job ids start at 1 again). Issued tokens stay known."""
+        with self._lock:
+            self._webhooks.clear()
+            self._jobs.clear()
+            self._job_counters.clear()
+            self._plans.clear()
+            self._faults.clear()
+            self._requests.clear()
+
     def clear_faults(self) -> None:
         """Forget all pending faults."""
         with self._lock:
@@ -856,6 +926,12 @@ class AmplifySimulator:
         with self._lock:
             return [copy.deepcopy(hook.data) for hook in self._sorted_webhooks(app_id)]
 
+    def issued_tokens(self) -> set[str]:
+        """Every credential this server has issued: webhook tokens (deleted webhooks' too)
+        and the signatures of upload URLs."""
+        with self._lock:
+            return set(self._issued_tokens) | {d.signature for d in self._deployments.values()}
+
     def uploads(self, app_id: str | None = None) -> list[Upload]:
         """Every accepted upload to a deployment's URL, in arrival order (retries included)."""
         with self._lock:
@@ -882,6 +958,8 @@ class AmplifySimulator:
         query: dict[str, str],
         raw_body: bytes,
         headers: dict[str, str],
+        *,
+        query_lists: dict[str, list[str]] | None = None,
     ) -> tuple[int, JsonDict | bytes, dict[str, str]] | None:
         """Process one HTTP request; ``None`` means drop the connection unanswered."""
         parts = path.strip("/").split("/") if path.strip("/") else []
@@ -916,7 +994,15 @@ class AmplifySimulator:
                     raise _DropConnectionError
                 if fault.status >= 400:
                     raise fault.to_error()
-            response = self._execute(operation, params, query, body, raw=raw_body, headers=headers)
+            response = self._execute(
+                operation,
+                params,
+                query,
+                body,
+                query_lists=query_lists,
+                raw=raw_body,
+                headers=headers,
+            )
             if fault is not None and fault.after_effect:
                 self._stop_event.wait(fault.delay)
                 if fault.drop:
@@ -990,11 +1076,14 @@ class AmplifySimulator:
         query: dict[str, str],
         body: Any,
         *,
+        query_lists: dict[str, list[str]] | None = None,
         raw: bytes = b"",
         headers: dict[str, str] | None = None,
     ) -> tuple[int, JsonDict | bytes, dict[str, str]]:
         handler: Callable[[_Call], _OpResult] = getattr(self, _OP_METHODS[operation])
-        call = _Call(params, query, body if isinstance(body, dict) else {}, raw, headers)
+        call = _Call(
+            params, query, body if isinstance(body, dict) else {}, query_lists, raw, headers
+        )
         with self._lock:
             status, payload = handler(call)
         return status, payload, {}
@@ -1050,6 +1139,7 @@ class AmplifySimulator:
         }
         self._webhook_seq += 1
         self._webhooks[webhook_id] = _Webhook(data, token, self._webhook_seq)
+        self._issued_tokens.add(token)
         return copy.deepcopy(data)
 
     def _create_job(
@@ -1129,6 +1219,77 @@ class AmplifySimulator:
         if token:
             result["nextToken"] = token
         return 200, result
+
+    def _op_create_branch(self, call: _Call) -> _OpResult:
+        app_id = call.params["appId"]
+        self._app(app_id)
+        branch = call.body.get("branchName")
+        if not isinstance(branch, str) or not 1 <= len(branch) <= MAX_BRANCH_NAME:
+            raise _bad_request(f"branchName must be 1 to {MAX_BRANCH_NAME} characters.")
+        if (app_id, branch) in self._branches:
+            raise _bad_request(f"Branch {branch} already exists for app {app_id}.")
+        stage = call.body.get("stage", "NONE")
+        if stage != "NONE" and stage not in STAGES:
+            raise _bad_request(f"Invalid stage {stage!r}.")
+        tags = self._checked_tags(call.body.get("tags") or {})
+        self._new_branch(
+            app_id,
+            branch,
+            stage=str(stage),
+            auto_build=bool(call.body.get("enableAutoBuild", True)),
+        )
+        data = self._branches[(app_id, branch)]
+        data["tags"] = tags
+        for key, value in call.body.items():
+            if key in UPDATABLE_BRANCH_FIELDS and key not in ("stage", "enableAutoBuild"):
+                data[key] = copy.deepcopy(value)
+        return 200, {"branch": self._branch_view(app_id, branch)}
+
+    def _op_delete_branch(self, call: _Call) -> _OpResult:
+        app_id, branch = call.params["appId"], call.params["branchName"]
+        self._branch(app_id, branch)
+        view = self._branch_view(app_id, branch)
+        del self._branches[(app_id, branch)]
+        self._jobs.pop((app_id, branch), None)
+        return 200, {"branch": view}
+
+    def _tagged(self, arn: str) -> JsonDict:
+        """The app or branch whose ARN is ``arn`` (tags live on both)."""
+        for app in self._apps.values():
+            if app["appArn"] == arn:
+                return app
+        for data in self._branches.values():
+            if data["branchArn"] == arn:
+                return data
+        raise SimError(404, "ResourceNotFoundException", f"Resource {arn} not found.")
+
+    @staticmethod
+    def _checked_tags(tags: Any) -> dict[str, str]:
+        if not isinstance(tags, dict) or len(tags) > 50:
+            raise _bad_request("tags must be a map of at most 50 entries.")
+        for key, value in tags.items():
+            if not (1 <= len(key) <= 128 and _TAG_KEY_RE.match(key)):
+                raise _bad_request(f"Invalid tag key {key!r}.")
+            if not (isinstance(value, str) and len(value) <= 256 and _TAG_VALUE_RE.match(value)):
+                raise _bad_request(f"Invalid value for tag {key!r}.")
+        return {str(k): str(v) for k, v in tags.items()}
+
+    def _op_tag_resource(self, call: _Call) -> _OpResult:
+        resource = self._tagged(call.params["resourceArn"])
+        resource.setdefault("tags", {}).update(self._checked_tags(call.body.get("tags")))
+        return 200, {}
+
+    def _op_untag_resource(self, call: _Call) -> _OpResult:
+        resource = self._tagged(call.params["resourceArn"])
+        keys = (call.query_lists or {}).get("tagKeys", [])
+        if not keys:
+            raise _bad_request("tagKeys is required.")
+        for key in keys:
+            resource.setdefault("tags", {}).pop(key, None)
+        return 200, {}
+
+    def _op_list_tags_for_resource(self, call: _Call) -> _OpResult:
+        return 200, {"tags": dict(self._tagged(call.params["resourceArn"]).get("tags") or {})}
 
     def _op_get_branch(self, call: _Call) -> _OpResult:
         self._branch(call.params["appId"], call.params["branchName"])

@@ -4,7 +4,7 @@
 tests need (the stand-in base); `run_action` is the runner's `docker run`
 (ContainerActionHandler.cs, DockerCommandManager.cs): names-only `-e`, the
 five mounts, `--workdir /github/workspace --rm`, no `--user`, no TTY.
-Facts: shared/notes/runner.md. The stand-in base: standin_base.sh.
+The facts behind it: RUNNER.md. The stand-in base: standin_base.sh.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from runner import RunnerFiles, runner_env
+from support.runner import COVERAGE_VARIABLE, RunnerFiles, runner_env
 
 REPO = Path(__file__).resolve().parents[2]
 STANDIN_SCRIPT = Path(__file__).with_name("standin_base.sh")
@@ -126,9 +126,10 @@ def action_env(
 
     `runner_env` starts from the host's PATH and LANG (right for running the
     action as a process); the runner gives a container neither unless the job
-    sets them, so the image's own PATH is kept, as on a real runner."""
+    sets them, so the image's own PATH is kept, as on a real runner. The image
+    has no coverage to measure with: the coverage variable stays out too."""
     env = runner_env(inputs, files, declared=declared, job_env=job_env, paths=CONTAINER_PATHS)
-    for name in ("PATH", "LANG"):
+    for name in ("PATH", "LANG", COVERAGE_VARIABLE):
         if name not in (job_env or {}):
             env.pop(name, None)
     return env

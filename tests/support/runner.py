@@ -3,7 +3,7 @@
 What the runner hands the action (`INPUT_*` names with hyphens kept, the
 `GITHUB_*` file commands, `HOME`, `RUNNER_*`) and how it reads the results
 back (outputs with the heredoc rules of `FileCommandManager.cs`, workflow
-commands on stdout/stderr). Facts: shared/notes/runner.md.
+commands on stdout/stderr). The facts behind it: RUNNER.md, beside this file.
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ _BASE_ENV = {
     # address: tests send traffic to loopback only.
     "AWS_EC2_METADATA_DISABLED": "true",
 }
+# No runner sets this: when the test run measures coverage, the entrypoint run as a
+# process measures itself too (coverage's .pth hook reads it). See tests/README.md.
+COVERAGE_VARIABLE = "COVERAGE_PROCESS_CONFIG"
 
 
 @dataclass
@@ -75,6 +78,8 @@ def runner_env(
     the container sees them (`/github/...`); by default they are host paths.
     """
     env = dict(_BASE_ENV)
+    if COVERAGE_VARIABLE in os.environ:
+        env[COVERAGE_VARIABLE] = os.environ[COVERAGE_VARIABLE]
     env.update(job_env or {})
     merged = dict(declared or {})
     merged.update(inputs)

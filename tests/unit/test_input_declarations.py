@@ -7,16 +7,15 @@ from __future__ import annotations
 import dataclasses
 import re
 import tomllib
-from pathlib import Path
 
 import yaml
+from support.action import ROOT
 
 from ampaction import __version__
 from ampaction.amplify import Amplify
 from ampaction.inputs import INPUTS, Settings, flag_parser
 from ampaction.report import Report
 
-ROOT = Path(__file__).resolve().parents[2]
 SPEC = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from support.action import ROOT
 
 
 def test_the_boto3_stubs_are_pinned_at_one_version():

@@ -17,9 +17,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from amplify_sim import AmplifySimulator
-from conftest import APP_ID, CREDENTIALS, declared_inputs
-from docker_action import (
+from support.action import APP_ID, CREDENTIALS, declared_inputs
+from support.amplify_sim import AmplifySimulator
+from support.docker_action import (
     REPO,
     action_env,
     build_image,
@@ -28,10 +28,8 @@ from docker_action import (
     run_action,
     standin_base,
 )
-from fixtures import copy_project, wait_for_file
-from runner import CommandLog, RunnerFiles
-
-pytestmark = pytest.mark.container
+from support.fixtures import copy_project, wait_for_file
+from support.runner import CommandLog, RunnerFiles
 
 RECORD = ".ampx-record.jsonl"  # inside the workspace, so the host can read it
 

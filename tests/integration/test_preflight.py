@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import APP_ID
+from support.action import APP_ID
 
 MUTATING = {
     "CreateWebhook",
@@ -96,10 +96,7 @@ def test_dry_run_plans_without_changing_or_running_anything(run_action, sim):
     assert not (run.workspace / "node_modules").exists()
     assert not MUTATING & set(sim.operations())
     assert "npm ci --prefer-offline --no-audit --no-fund" in run.log
-    assert (
-        "ampx pipeline-deploy --branch main --app-id d1a2b3c4d5e6f7 --outputs-format json"
-        in run.log
-    )
+    assert f"ampx pipeline-deploy --branch main --app-id {APP_ID} --outputs-format json" in run.log
     assert f"reuse webhook {existing['webhookId']}" in run.log
     assert run.outputs["frontend-triggered"] == "false"
     assert "📝 planned" in run.summary

@@ -26,11 +26,10 @@ import botocore.exceptions
 import botocore.session
 import pytest
 import requests
-from amplify_sim import DEFAULT_JOB_PLAN, AmplifySimulator, RequestRecord
+from support.action import APP_ID, REGION
+from support.amplify_sim import DEFAULT_JOB_PLAN, AmplifySimulator, RequestRecord
 
-APP_ID = "d1a2b3c4d5e6f7"
-REGION = "us-east-1"
-SIM_PATH = Path(__file__).parent / "support" / "amplify_sim.py"
+SIM_PATH = Path(__file__).parents[1] / "support" / "amplify_sim.py"
 # One botocore session for all clients: it caches the loaded service model, which
 # makes creating a client per test ~10x cheaper.
 _BOTOCORE_SESSION = botocore.session.get_session()
@@ -100,6 +99,87 @@ def sim(clock: FakeClock) -> Iterator[AmplifySimulator]:
 @pytest.fixture
 def client(sim: AmplifySimulator) -> Any:
     return make_client(sim)
+
+
+# --------------------------------------------------------------------- branch lifecycle & tags
+
+
+def test_create_branch_as_the_model_says(sim: AmplifySimulator, client: Any) -> None:
+    made = client.create_branch(
+        appId=APP_ID,
+        branchName="pr/12",
+        stage="PULL_REQUEST",
+        enableAutoBuild=False,
+        tags={"created-by": "amplify-pipeline-deploy"},
+    )["branch"]
+    assert made["branchName"] == "pr/12" and made["stage"] == "PULL_REQUEST"
+    assert made["enableAutoBuild"] is False
+    assert made["tags"] == {"created-by": "amplify-pipeline-deploy"}
+    assert made["branchArn"].endswith(f"apps/{APP_ID}/branches/pr/12")
+    assert client.get_branch(appId=APP_ID, branchName="pr/12")["branch"]["stage"] == "PULL_REQUEST"
+    with pytest.raises(botocore.exceptions.ClientError) as again:
+        client.create_branch(appId=APP_ID, branchName="pr/12")
+    assert error_of(again) == ("BadRequestException", 400)
+    assert "already exists" in str(again.value)
+
+
+def test_create_branch_refuses_what_the_model_refuses(sim: AmplifySimulator) -> None:
+    # Client-side validation off, so that the server's own checks answer.
+    raw = boto3.session.Session(botocore_session=_BOTOCORE_SESSION).client(
+        "amplify",
+        region_name=REGION,
+        endpoint_url=sim.url,
+        aws_access_key_id="AKIDTEST",
+        aws_secret_access_key="secret",
+        config=botocore.config.Config(parameter_validation=False),
+    )
+    for bad in (
+        {"branchName": "b" * 256},
+        {"branchName": "ok", "stage": "STAGING"},
+        {"branchName": "ok", "tags": {"aws:reserved": "x"}},
+    ):
+        with pytest.raises(botocore.exceptions.ClientError) as refused:
+            raw.create_branch(appId=APP_ID, **bad)
+        assert error_of(refused) == ("BadRequestException", 400)
+    assert sim.branch(APP_ID, "ok") is None
+
+
+def test_delete_branch_then_it_is_gone(sim: AmplifySimulator, client: Any) -> None:
+    gone = client.delete_branch(appId=APP_ID, branchName="feature/x")["branch"]
+    assert gone["branchName"] == "feature/x"
+    with pytest.raises(botocore.exceptions.ClientError) as missing:
+        client.delete_branch(appId=APP_ID, branchName="feature/x")
+    assert error_of(missing) == ("NotFoundException", 404)
+
+
+def test_tags_of_a_branch_by_its_arn(sim: AmplifySimulator, client: Any) -> None:
+    arn = client.get_branch(appId=APP_ID, branchName="feature/x")["branch"]["branchArn"]
+    client.tag_resource(resourceArn=arn, tags={"team": "web", "created-by": "me"})
+    assert client.list_tags_for_resource(resourceArn=arn)["tags"] == {
+        "team": "web",
+        "created-by": "me",
+    }
+    client.untag_resource(resourceArn=arn, tagKeys=["team", "created-by"])
+    assert client.list_tags_for_resource(resourceArn=arn)["tags"] == {}
+    with pytest.raises(botocore.exceptions.ClientError) as unknown:
+        client.list_tags_for_resource(resourceArn=arn + "-nope")
+    assert error_of(unknown) == ("ResourceNotFoundException", 404)
+
+
+def test_get_app_has_the_production_branch_and_a_branch_its_stack(
+    sim: AmplifySimulator, client: Any
+) -> None:
+    stack = (
+        "arn:aws:cloudformation:us-east-1:123456789012:stack/amplify-d1-pr-branch-0123456789/abc"
+    )
+    sim.add_branch(APP_ID, "pr", stage="PULL_REQUEST", stack_arn=stack)
+    sim.set_production_branch(APP_ID, "main")
+    app = client.get_app(appId=APP_ID)["app"]
+    assert app["productionBranch"]["branchName"] == "main"
+    assert app["defaultDomain"] == f"{APP_ID}.amplifyapp.com"
+    assert client.get_branch(appId=APP_ID, branchName="pr")["branch"]["backend"] == {
+        "stackArn": stack
+    }
 
 
 # --------------------------------------------------------------------- apps & branches
@@ -746,3 +826,25 @@ def test_upload_faults_are_scriptable(sim: AmplifySimulator, client: Any) -> Non
         requests.put(url, data=b"b", timeout=5)
     assert [u.data for u in sim.uploads()] == [b"b"]  # stored, though the answer was lost
     assert sim.count("Upload") == 2
+
+
+def test_reset_keeps_apps_and_branches_and_remembers_issued_tokens(
+    sim: AmplifySimulator, client: Any, clock: FakeClock
+) -> None:
+    hook = client.create_webhook(appId=APP_ID, branchName="main", description="d")["webhook"]
+    requests.post(hook["webhookUrl"], json={}, timeout=5).raise_for_status()
+    sim.set_job_plan(APP_ID, "main", [("RUNNING", None)])
+    sim.fail("GetApp", 500)
+    token = hook["webhookUrl"].rsplit("token=", 1)[1]
+    client.delete_webhook(webhookId=hook["webhookId"])
+
+    sim.reset()
+
+    assert sim.webhooks(APP_ID) == [] and sim.jobs(APP_ID, "main") == []
+    assert sim.requests == []
+    assert client.get_app(appId=APP_ID)["app"]["appId"] == APP_ID  # the fault is gone
+    assert client.get_branch(appId=APP_ID, branchName="feature/x")["branch"]["branchName"]
+    assert sim.issued_tokens() == {token}  # deleted, and reset, but issued all the same
+    assert sim.add_job(APP_ID, "main")["jobId"] == "1"
+    clock.advance(3600)
+    assert sim.jobs(APP_ID, "main")[0]["status"] == "SUCCEED"  # not RUNNING: the plan is gone

@@ -4,7 +4,8 @@ against the local Amplify server, and real HTTP POSTs to its webhook endpoint.""
 
 from __future__ import annotations
 
-from conftest import APP_ID, token_of
+from support.action import APP_ID
+from support.hygiene import token_of
 
 
 def test_happy_path_deploys_creates_webhook_and_triggers_one_build(run_action, sim):
@@ -93,8 +94,8 @@ def test_project_without_the_cli_is_stopped_before_anything_is_fetched(
 ):
     import shutil
 
-    from fixtures import copy_project
-    from registry_spy import RegistrySpy
+    from support.fixtures import copy_project
+    from support.registry_spy import RegistrySpy
 
     shutil.rmtree(workspace)
     copy_project("no-cli-app", workspace)
@@ -113,7 +114,7 @@ def test_project_without_the_cli_is_stopped_before_anything_is_fetched(
 def test_installed_project_missing_the_cli_is_never_fetched(run_action, sim, workspace):
     """`install: false` on a project whose node_modules lacks the CLI: npx must not
     fetch the unrelated `ampx` package; the action stops before invoking anything."""
-    from registry_spy import RegistrySpy
+    from support.registry_spy import RegistrySpy
 
     with RegistrySpy() as registry:
         run = run_action({"install": "false"}, job_env={"npm_config_registry": registry.url})
@@ -191,7 +192,7 @@ def test_wait_for_frontend_reports_the_job(run_action, sim):
     assert run.exit_code == 0, run.log
     assert run.outputs["job-id"] == "1"
     assert run.outputs["job-status"] == "SUCCEED"
-    assert run.outputs["job-url"].endswith("/apps/d1a2b3c4d5e6f7/branches/main/deployments")
+    assert run.outputs["job-url"].endswith(f"/apps/{APP_ID}/branches/main/deployments")
     assert "Frontend job: `1`, SUCCEED" in run.summary
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import yaml
-from conftest import ROOT
+from support.action import ROOT
 
 from ampaction.inputs import DEFAULTS
 
@@ -64,4 +64,5 @@ def test_every_example_is_linked():
 def test_the_test_command_is_what_ci_runs():
     assert "bash .ci/run" in README
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert "python -m pytest" in ci and ".venv/bin/python -m pytest" in README
+    for command in ("python -m coverage run -m pytest", "python -m coverage report"):
+        assert command in ci and f".venv/bin/{command}" in README

@@ -32,10 +32,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import APP_ID, ROOT
-from fixtures import copy_project
+from support.action import APP_ID, ROOT
+from support.fixtures import copy_project
 
-pytestmark = [pytest.mark.realcli, pytest.mark.timeout(900)]
+pytestmark = pytest.mark.timeout(900)
 
 NPM_CACHE = ROOT / ".cache" / "npm"
 CLOSED_PORT = "http://127.0.0.1:9"

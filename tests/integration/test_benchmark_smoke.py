@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from support.action import ROOT
 
 
 def test_trigger_benchmark_smoke(tmp_path: Path) -> None:

@@ -13,8 +13,8 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import APP_ID, ROOT
-from fixtures import FIXTURES, copy_project
+from support.action import APP_ID, ROOT
+from support.fixtures import FIXTURES, copy_project
 
 CACHE = ROOT / ".cache"
 # Kept outside the test's workspace so reruns are fast; the action leaves

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import APP_ID, ROOT, entrypoint_env
-from fixtures import copy_project, wait_for_file
-from runner import CommandLog, RunnerFiles
+from support.action import APP_ID
+from support.entrypoint import COMMAND, entrypoint_env
+from support.fixtures import copy_project, wait_for_file
+from support.runner import CommandLog, RunnerFiles
 
 OFF = {"install": "false", "deploy-backend": "false"}
 
@@ -149,7 +149,7 @@ def _start_action(
     workspace = copy_project("gen2-app", tmp_path / "ws")
     files = RunnerFiles(tmp_path / "runner", workspace)
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "entrypoint.py")],
+        list(COMMAND),
         env=entrypoint_env(sim, files, job_env=extra_env),
         cwd=workspace,
         stdout=subprocess.PIPE,

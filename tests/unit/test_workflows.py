@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 import yaml
+from support.action import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 EXAMPLES = ROOT / "examples"
 # GitLab's format, not a GitHub workflow.

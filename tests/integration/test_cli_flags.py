@@ -10,7 +10,7 @@ import sys
 
 import pytest
 import yaml
-from conftest import APP_ID, ROOT
+from support.action import APP_ID, ROOT
 
 DEPLOY_ARGV = ["pipeline-deploy", "--branch", "main", "--app-id", APP_ID]
 # No INPUT_* at all: an empty INPUT_APP-ID counts as not given.
@@ -109,7 +109,7 @@ def test_a_mistyped_flag_is_named_and_its_value_never_shown(run_action, sim):
 
 
 def test_the_webhook_url_flag_is_masked_first(run_action, sim):
-    hook = sim.add_webhook("d1a2b3c4d5e6f7", "main", "by hand")
+    hook = sim.add_webhook(APP_ID, "main", "by hand")
     run = run_action(
         {"install": "false", "deploy-backend": "false"},
         argv=("--webhook-url", hook["webhookUrl"]),

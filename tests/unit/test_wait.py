@@ -9,8 +9,8 @@ import io
 
 import pytest
 import requests
-from amplify_sim import AmplifySimulator
-from conftest import APP_ID
+from support.action import APP_ID
+from support.amplify_sim import AmplifySimulator
 
 from ampaction.amplify import Amplify
 from ampaction.errors import ActionError
@@ -105,7 +105,7 @@ def test_a_failed_or_cancelled_build_fails_with_its_console_link(world, clock, f
 
     assert error is not None
     assert f"ended {final}" in error.message
-    assert "console.aws.amazon.com/amplify/apps/d1a2b3c4d5e6f7/branches/main" in error.message
+    assert f"console.aws.amazon.com/amplify/apps/{APP_ID}/branches/main" in error.message
     assert result.job_id == "1" and result.status == final
 
 

@@ -10,7 +10,7 @@ import logging
 import re
 
 import pytest
-from runner import CommandLog, parse_key_values
+from support.runner import CommandLog, parse_key_values
 
 from ampaction import secrets
 from ampaction.errors import BadInputs

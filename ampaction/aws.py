@@ -1,0 +1,139 @@
+"""What every AWS service the action calls shares: one boto3 client per service, built
+the same way, and AWS's errors translated into messages a user can act on.
+
+boto3 is imported on first use, so a run that never reaches AWS does not pay
+for it. Retries are stated here, not left to botocore's defaults (1.44 moved
+from `legacy`, 5 attempts, to `standard`, 3): `max-attempts` attempts in
+`standard` mode, which retries throttling (429 `LimitExceededException`,
+CloudFormation's `Throttling`), 5xx and dropped connections, and never
+400/401/403/404. A user's own `AWS_MAX_ATTEMPTS` / `AWS_RETRY_MODE` wins,
+because an explicit `Config` would silently override them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ampaction import __version__
+from ampaction.errors import ActionError
+
+CONNECT_TIMEOUT = 10
+READ_TIMEOUT = 30
+# In the user agent that CloudTrail records, so that admins can tell our calls apart.
+USER_AGENT = f"ampaction/{__version__}"
+
+CREDENTIALS_HELP = (
+    "Give the job AWS credentials before this step, e.g. with "
+    "aws-actions/configure-aws-credentials and a role assumed by OIDC "
+    "(`permissions: id-token: write`)."
+)
+_CREDENTIAL_CODES = {
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "InvalidSignatureException",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "MissingAuthenticationTokenException",
+    "UnauthorizedException",
+}
+_PERMISSION_CODES = {"AccessDeniedException", "AccessDenied", "ForbiddenException"}
+_THROTTLING_CODES = {"LimitExceededException", "Throttling", "ThrottlingException"}
+
+
+class AwsError(ActionError):
+    """An AWS call that failed; `code` is AWS's error code."""
+
+    def __init__(self, message: str, code: str, *, title: str = "AWS call failed"):
+        super().__init__(message, title=title)
+        self.code = code
+
+
+class AwsService:
+    """One AWS service's client, and its calls translated into `AwsError`s.
+
+    A subclass names the service (boto3's name), a title for its failures, and the
+    permissions to suggest when AWS says one is missing.
+    """
+
+    service = ""
+    failure_title = "AWS call failed"
+    permissions_hint = ""
+
+    def __init__(self, region: str, max_attempts: int, env: Mapping[str, str]):
+        self.region = region
+        self.max_attempts = max_attempts
+        self._env = env
+        self._client: Any = None
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3  # noqa: PLC0415 - only runs that reach AWS pay for the import
+            from botocore.config import Config  # noqa: PLC0415
+
+            retries: dict[str, Any] = {}
+            if not ({"AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE"} & self._env.keys()):
+                retries = {"mode": "standard", "total_max_attempts": self.max_attempts}
+            config = Config(
+                retries=retries or None,  # type: ignore[arg-type]
+                connect_timeout=CONNECT_TIMEOUT,
+                read_timeout=READ_TIMEOUT,
+                user_agent_extra=USER_AGENT,
+            )
+            session = boto3.session.Session(region_name=self.region)
+            self._client = session.client(self.service, config=config)  # type: ignore[call-overload]
+        return self._client
+
+    def _call(self, operation: str, what: str, **params: Any) -> dict[str, Any]:
+        from botocore.exceptions import (  # noqa: PLC0415
+            BotoCoreError,
+            ClientError,
+            NoCredentialsError,
+            PartialCredentialsError,
+        )
+
+        try:
+            response: dict[str, Any] = getattr(self.client, operation)(**params)
+        except (NoCredentialsError, PartialCredentialsError) as e:
+            raise AwsError(
+                f"No AWS credentials found ({type(e).__name__}) while trying to {what}. "
+                + CREDENTIALS_HELP,
+                "NoCredentials",
+                title="No AWS credentials",
+            ) from None
+        except ClientError as e:
+            raise self._client_error(e, what) from None
+        except BotoCoreError as e:
+            raise AwsError(
+                f"Could not {what}: {e}", type(e).__name__, title="AWS unreachable"
+            ) from None
+        return response
+
+    def _client_error(self, e: Any, what: str) -> AwsError:
+        error = e.response.get("Error", {})
+        code = str(error.get("Code", "Unknown"))
+        message = str(error.get("Message", "")).strip() or "(no message)"
+        status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?")
+        said = f"AWS said: {code} ({status}): {message}"
+        if code in _CREDENTIAL_CODES:
+            return AwsError(
+                f"AWS did not accept the credentials while trying to {what}. {said}. "
+                + CREDENTIALS_HELP,
+                code,
+                title="AWS credentials rejected",
+            )
+        if code in _PERMISSION_CODES:
+            return AwsError(
+                f"Not allowed to {what}. {said}. {self.permissions_hint}",
+                code,
+                title="Permission missing",
+            )
+        if code in _THROTTLING_CODES:
+            return AwsError(
+                f"Still throttled after every retry while trying to {what}. {said}.",
+                code,
+                title="AWS throttled",
+            )
+        return AwsError(f"Could not {what}. {said}.", code, title=self.failure_title)

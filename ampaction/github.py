@@ -1,0 +1,132 @@
+"""GitHub's REST API, through requests: the three calls of the pull-request comment.
+
+The token is a secret (masked before anything is parsed, like the webhook
+URL): it goes in the `Authorization` header only, and no message here quotes
+a request. `GITHUB_API_URL` is honoured, so GitHub Enterprise Server works.
+Retries follow the webhook's rules: 429, 5xx and connection errors are tried
+again with backoff and jitter (`Retry-After` honoured), within `max-attempts`
+and a small time budget; any other answer is final.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ampaction import __version__
+from ampaction.errors import ActionError
+
+TIMEOUT = (10.0, 30.0)  # connect, read
+BUDGET_SECONDS = 60.0  # every attempt of one call: a comment is not worth more
+BACKOFF_CAP = 10.0
+PAGE_SIZE = 100  # GitHub's maximum per_page
+USER_AGENT = f"ampaction/{__version__}"
+MAX_PAGES = 30  # 3,000 comments: a pull request with more is not worth reading through
+
+
+class GitHubError(ActionError):
+    """A GitHub API call that failed; `status` is the HTTP status (0: no answer)."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message, title="GitHub API call failed")
+        self.status = status
+
+
+class _Retry(Exception):
+    def __init__(self, reason: str, retry_after: float | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class GitHub:
+    """The repository's issue comments (a pull request is an issue to this API)."""
+
+    def __init__(
+        self,
+        api_url: str,
+        repository: str,
+        token: str,
+        *,
+        max_attempts: int,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.base = f"{api_url.rstrip('/')}/repos/{repository}"
+        self._token = token
+        self.max_attempts = max_attempts
+        self._sleep = sleep
+
+    def issue_comments(self, number: int) -> list[dict[str, Any]]:
+        """Every comment of issue or pull request `number`, oldest first."""
+        comments: list[dict[str, Any]] = []
+        url: str | None = f"{self.base}/issues/{number}/comments?per_page={PAGE_SIZE}"
+        for _ in range(MAX_PAGES):
+            if url is None:
+                break
+            response = self._request("GET", url, f"list the comments of #{number}")
+            comments.extend(response.json())
+            url = response.links.get("next", {}).get("url")
+        return comments
+
+    def create_comment(self, number: int, body: str) -> dict[str, Any]:
+        url = f"{self.base}/issues/{number}/comments"
+        return self._request("POST", url, f"comment on #{number}", body).json()  # type: ignore[no-any-return]
+
+    def update_comment(self, comment_id: int, body: str) -> dict[str, Any]:
+        url = f"{self.base}/issues/comments/{comment_id}"
+        return self._request("PATCH", url, f"update comment {comment_id}", body).json()  # type: ignore[no-any-return]
+
+    def _request(self, method: str, url: str, what: str, body: str | None = None) -> Any:
+        import requests  # noqa: PLC0415 - only runs that comment pay for the import
+
+        headers = {
+            "Accept": "application/vnd.github+json",
+            "Authorization": f"Bearer {self._token}",
+            "X-GitHub-Api-Version": "2022-11-28",
+            "User-Agent": USER_AGENT,
+        }
+        start = time.monotonic()
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                response = requests.request(
+                    method,
+                    url,
+                    headers=headers,
+                    json=None if body is None else {"body": body},
+                    timeout=TIMEOUT,
+                    allow_redirects=False,
+                )
+                return _checked(response, what)
+            except requests.exceptions.RequestException as e:
+                # Named by type only: requests' messages quote the URL.
+                failure = _Retry(f"{type(e).__name__}")
+            except _Retry as e:
+                failure = e
+            left = BUDGET_SECONDS - (time.monotonic() - start)
+            if attempt == self.max_attempts or left <= 0:
+                break
+            ceiling = min(BACKOFF_CAP, 2.0 ** (attempt - 1))
+            delay = random.uniform(0, ceiling)  # noqa: S311 - jitter, not cryptography
+            if failure.retry_after is not None:
+                delay = max(delay, failure.retry_after)
+            self._sleep(min(delay, left))
+        raise GitHubError(
+            f"Could not {what} after {attempt} attempt(s): {failure.reason}.", status=0
+        )
+
+
+def _checked(response: Any, what: str) -> Any:
+    status = int(response.status_code)
+    if status < 300:
+        return response
+    if status == 429 or status >= 500:
+        retry_after = response.headers.get("Retry-After", "")
+        raise _Retry(f"HTTP {status}", float(retry_after) if retry_after.isdigit() else None)
+    try:
+        said = str(response.json().get("message", ""))[:200]
+    except ValueError:
+        said = ""
+    said = f" ({said.rstrip('.')})" if said else ""
+    raise GitHubError(f"Could not {what}: HTTP {status}{said}.", status=status)

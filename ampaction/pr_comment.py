@@ -1,0 +1,132 @@
+"""The pull-request comment: one per app and branch, kept up to date by every run.
+
+It is found again by a hidden marker, so each run edits it instead of adding
+another. Posting it is best effort: no token, a token without
+`pull-requests: write` (fork pull requests, or a workflow that did not grant
+it), or an API failure is one warning, never a failed run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import quote
+
+from ampaction.github import GitHub, GitHubError
+from ampaction.inputs import Settings
+from ampaction.report import ICONS, Report
+from ampaction.workflow import Workflow
+
+# The report's steps that the comment shows, in the user's words.
+_SHOWN_STEPS = {
+    "Create branch": "Amplify branch",
+    "Deploy backend": "Backend",
+    "Trigger frontend build": "Frontend build",
+    "Wait for the frontend build": "Frontend build finished",
+}
+PERMISSION_HELP = (
+    "give the job `permissions: pull-requests: write` (a fork's pull request gets a "
+    "read-only token: see the README), or set `pr-comment: false`"
+)
+
+
+def marker(app_id: str, branch: str) -> str:
+    """Hidden in the comment; quoted, so that no branch name can end the HTML comment."""
+    return f"<!-- amplify-pipeline-deploy app={app_id} branch={quote(branch, safe='')} -->"
+
+
+def wanted(s: Settings) -> bool:
+    return s.pr_comment and s.pull_request_number is not None
+
+
+def update_pr_comment(s: Settings, workflow: Workflow, report: Report) -> None:
+    """Create or update this app and branch's comment on the pull request; warn on failure."""
+    if not wanted(s) or s.pull_request_number is None or s.dry_run:
+        return  # a dry run changes nothing, on GitHub either
+    if not s.github_token or not s.github_repository:
+        workflow.warning(
+            "No pull-request comment: `github-token` is empty. Leave it at its default "
+            f"(`${{{{ github.token }}}}`) and {PERMISSION_HELP}.",
+            title="Pull-request comment not posted",
+        )
+        return
+    github = GitHub(
+        s.github_api_url, s.github_repository, s.github_token, max_attempts=s.max_attempts
+    )
+    number, mark = s.pull_request_number, marker(s.app_id, s.branch)
+    text = comment_body(s, report)
+    try:
+        ours = next((c for c in github.issue_comments(number) if mark in c.get("body", "")), None)
+        if ours:
+            github.update_comment(int(ours["id"]), text)
+        else:
+            github.create_comment(number, text)
+    except GitHubError as e:
+        advice = f" To fix: {PERMISSION_HELP}." if e.status in (403, 404) else ""
+        if e.status == 401:
+            advice = " `github-token` was refused: check the secret it comes from."
+        workflow.warning(
+            f"No comment on pull request #{number}. {e.message}{advice}",
+            title="Pull-request comment not posted",
+        )
+        return
+    workflow.info(f"Pull request #{number}: comment {'updated' if ours else 'posted'}.")
+
+
+def comment_body(s: Settings, report: Report) -> str:
+    """What the comment says: where the preview is, how its parts went, the run's link."""
+    lines = [marker(s.app_id, s.branch)]
+    lines += _teardown_lines(s, report) if s.command == "teardown" else _deploy_lines(s, report)
+    run_url = (
+        f"{s.github_server_url}/{s.github_repository}/actions/runs/{s.github_run_id}"
+        if s.github_repository and s.github_run_id
+        else ""
+    )
+    links = [f"[Workflow run]({run_url})"] if run_url else []
+    if report.outputs.get("job-url"):
+        links.append(f"[Amplify console]({report.outputs['job-url']})")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines += ["", " · ".join([*links, f"updated {stamp}"])]
+    return "\n".join(lines) + "\n"
+
+
+def _deploy_lines(s: Settings, report: Report) -> list[str]:
+    verdict = "failed" if report.failure else "deployed"
+    lines = [f"### Amplify preview of `{_plain(s.branch)}`: {verdict}", ""]
+    lines += ["| Part | Result |", "| --- | --- |"]
+    if report.outputs.get("frontend-url"):
+        lines.append(f"| Preview | {report.outputs['frontend-url']} |")
+    for step in report.steps:
+        if step.name in _SHOWN_STEPS:
+            took = f" in {step.seconds:.0f} s" if step.result not in ("skipped", "planned") else ""
+            icon = ICONS.get(step.result, "")
+            lines.append(f"| {_SHOWN_STEPS[step.name]} | {icon} {step.result}{took} |")
+    if report.outputs.get("job-id"):
+        status = report.outputs.get("job-status") or "started"
+        lines.append(f"| Amplify job | {report.outputs['job-id']}: {status} |")
+    if report.failure:
+        lines += ["", f"❌ {_plain(report.failure.title)}: the run's log says what to do."]
+    return lines
+
+
+def _teardown_lines(s: Settings, report: Report) -> list[str]:
+    heading = f"### Amplify preview of `{_plain(s.branch)}`"
+    if report.failure:
+        return [
+            f"{heading}: teardown failed",
+            "",
+            f"⚠️ {_plain(report.failure.title)}: the preview may still exist; the run's log "
+            "says what to do.",
+        ]
+    deleted = [x for x in report.steps if x.name.startswith("Delete ") and x.result == "succeeded"]
+    if deleted:
+        return [
+            f"{heading}: removed",
+            "",
+            "🧹 The preview is gone: backend stack, webhooks and branch.",
+        ]
+    return [f"{heading}: nothing removed", "", "Nothing was deleted; the run's log says why."]
+
+
+def _plain(text: str) -> str:
+    """Untrusted text on one line, unable to close a code span or a table cell."""
+    return text.replace("`", "'").replace("|", "/").replace("\n", " ").replace("\r", " ")

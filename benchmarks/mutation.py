@@ -1,0 +1,277 @@
+"""Mutation score of the fast tests: does some test fail when a promise breaks?
+
+    .venv/bin/python benchmarks/mutation.py                 # every mutant
+    .venv/bin/python benchmarks/mutation.py --only webhook  # mutants whose file or promise says so
+    .venv/bin/python benchmarks/mutation.py --list          # check the snippets, run nothing
+
+Each mutant below is one small change to `ampaction/` that breaks something a
+user relies on. For each, a copy of the repository gets the change and the fast
+tests run on it (`tests/unit` and `tests/integration`, `-x`): a failing test
+kills the mutant; a mutant every test passes with survives, and names a promise
+no test checks. Score = killed / (killed + survived). Too slow for `.ci/run`
+(each survivor costs a full run of the fast tests): run it by hand.
+
+A mutant finds its place by a snippet of source, not a line number, so it keeps
+working while code moves. A snippet found nowhere (the code was rewritten) or
+more than once is reported as stale and not counted: refresh it in MUTANTS,
+one line per mutant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from queue import Queue
+
+REPO = Path(__file__).resolve().parents[1]
+# The fast tests, minus the ones that never run ampaction/ (the simulator's own tests,
+# the workflow linters): they cannot kill a mutant, only take time. With `-x` a mutant
+# dies at its first failing test, so the quick files go first and the slow ones last.
+KINDS = ["tests/unit", "tests/integration"]
+IGNORED = {"tests/unit/test_amplify_sim.py", "tests/unit/test_workflows.py"}
+SLOW_LAST = [
+    "tests/integration/test_benchmark_smoke.py",
+    "tests/integration/test_package_managers.py",
+]
+COPY_IGNORE = shutil.ignore_patterns(
+    ".git", ".venv", ".cache", "node_modules", "__pycache__", ".coverage*", ".*_cache", ".npm-cache"
+)
+
+
+@dataclass(frozen=True)
+class Mutant:
+    file: str  # under ampaction/
+    old: str  # a snippet found exactly once in the file
+    new: str
+    breaks: str  # the promise a user relies on that this breaks
+
+
+M = Mutant
+# fmt: off
+MUTANTS = [
+    M("wait.py", 'result.job_id = str(jobs[0]["jobId"])', 'result.job_id = str(jobs[-1]["jobId"])', "the wait follows the newest webhook job since the trigger, not the oldest"),
+    M("wait.py", "if status in FAILED:", 'if status == "FAILED":', "a cancelled build fails the wait"),
+    M("wait.py", "appear_by = start + min(APPEAR_SECONDS, timeout_seconds)", "appear_by = start", "a job that shows up a few polls late is still found"),
+    M("wait.py", "POLL_SECONDS = 15.0", "POLL_SECONDS = 1.0", "a 10-minute build costs at most 40 calls"),
+    M("amplify.py", 'if job.get("jobType") == "WEB_HOOK" and _aware', "if _aware", "RELEASE or MANUAL jobs are never taken for the triggered build"),
+    M("amplify.py", '_aware(job.get("startTime")) >= since', '_aware(job.get("startTime")) >= since - dt.timedelta(days=1)', "a job from before the trigger is never taken for ours"),
+    M("amplify.py", '"total_max_attempts": self.max_attempts}', '"total_max_attempts": 1}', "AWS calls survive throttling and 5xx, up to max-attempts"),
+    M("amplify.py", 'if not ({"AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE"} & self._env.keys()):', "if True:", "a user's own AWS_MAX_ATTEMPTS is respected"),
+    M("amplify.py", "if code in _CREDENTIAL_CODES:", "if False:", "rejected credentials say so and name configure-aws-credentials"),
+    M("preflight.py", 'if e.code != "NotFoundException":\n            raise\n        _check_app', 'if False:\n            raise\n        _check_app', "only a missing branch is reported as a missing branch (AccessDenied is not)"),
+    M("preflight.py", 'if found.get("enableAutoBuild"):', "if False:", "auto-build on is warned about"),
+    M("webhook.py", "delay = max(delay, error.retry_after)", "delay = max(delay, 0.0)", "Retry-After is honoured between trigger attempts"),
+    M("webhook.py", "ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (state.attempt_number - 1))", "ceiling = BACKOFF_BASE * 2 ** (state.attempt_number - 1)", "the backoff between attempts is capped"),
+    M("webhook.py", "if status == 429 or status >= 500:", "if status >= 400:", "a 4xx on the trigger fails at once, without retries"),
+    M("webhook.py", "if status == 429 or status >= 500:", "if status == 429:", "a 5xx on the trigger is retried"),
+    M("webhook.py", "if unknown_before and already_started and already_started(", "if False and already_started(", "a POST whose fate is unknown is checked before it is sent again: one build"),
+    M("webhook.py", "stop=stop_after_attempt(max_attempts) | stop_after_delay(budget_seconds)", "stop=stop_after_delay(budget_seconds)", "trigger retries stop at max-attempts"),
+    M("webhook.py", "allow_redirects=False", "allow_redirects=True", "the webhook POST is never redirected elsewhere"),
+    M("webhook.py", '(w.get("description") or "") == description', "True", "only webhooks carrying the marker are reused"),
+    M("webhook.py", 'w.get("webhookId", "")))', 'w.get("webhookId", "")), reverse=True)', "every run picks the same (oldest) webhook"),
+    M("webhook.py", 'amplify.delete_webhook(made["webhookId"])', "pass", "concurrent runs converge on one webhook"),
+    M("inputs.py", 'found.append(arg.split("=", 1)[1])', "pass", "--webhook-url=URL (flag with `=`) is masked first"),
+    M("inputs.py", "found.append(argv[i + 1])", "pass", "--webhook-url URL is masked first"),
+    M("inputs.py", "if not _APP_ID.fullmatch(value):", "if False:", "a malformed app-id is named before anything happens"),
+    M("inputs.py", "if path != workspace and workspace not in path.parents:", "if False:", "a folder outside the workspace is refused"),
+    M("process.py", 'child = {k: v for k, v in env.items() if not k.startswith("INPUT_")}', "child = dict(env)", "install scripts never see the inputs (the webhook URL)"),
+    M("process.py", 'child.setdefault("AMPLIFY_DISABLE_TELEMETRY", "1")', "pass", "the CLI's telemetry is off unless the job says otherwise"),
+    M("process.py", 'child["AWS_REGION"] = region', "pass", "the CLI deploys to the region the action was given"),
+    M("inputs.py", 'if v("wait-for-frontend") and v("trigger-frontend") is False:', "if False:", "waiting without triggering is refused"),
+    M("deploy.py", "if finished.exit_code != 0:", "if finished.exit_code > 1:", "a child exiting 1 fails the run"),
+    M("deploy.py", "exit_code=finished.exit_code if 0 < finished.exit_code < 256 else 1,", "exit_code=1,", "a failed deploy exits with the CLI's own exit code"),
+    M("deploy.py", 'args.append("--debug")', "pass", "debug: true passes --debug to the CLI"),
+    M("project.py", '(npx, "--offline", "--no-install"),', '(npx, "--no-install"),', "npx never fetches a package (--offline)"),
+    M("project.py", '(npm, "ci", "--prefer-offline"', '(npm, "install", "--prefer-offline"', "npm installs exactly the lockfile (npm ci)"),
+    M("process.py", "start_new_session=True,", "start_new_session=False,", "a cancel reaches the child and everything it started"),
+    M("errors.py", "exit_code=130,", "exit_code=1,", "a cancelled run exits 130"),
+    M("secrets.py", "text = text.replace(secret, MASK)", "text = text", "registered secrets are redacted from every line"),
+    M("secrets.py", 'if key == "token" and value:', "if False:", "the webhook token alone is redacted too"),
+    M("workflow.py", 'self._command("stop-commands", token)', "pass", "child output cannot issue workflow commands (stop-commands)"),
+    M("workflow.py", 'self._write(str(Command("add-mask", {}, form)))', "pass", "the runner is told to mask the webhook URL"),
+    M("workflow.py", 'if line.lstrip().startswith("::") or "##[" in line:', "if False:", "an info line cannot issue workflow commands"),
+    M("workflow.py", "if len(data) > room:", "if False:", "the job summary stays under the runner's 1 MiB"),
+    M("main.py", 'report.outputs["frontend-triggered"] = "true"', "pass", "the output frontend-triggered says a build was started"),
+    M("main.py", "if not s.branch_gets_frontend:\n        why", "if False:\n        why", "a branch matching no frontend-branches pattern triggers nothing"),
+    M("main.py", "if s.dry_run:", "if False:", "a dry run changes nothing"),
+]
+# fmt: on
+
+
+@dataclass
+class Outcome:
+    mutant: Mutant
+    verdict: str  # killed, survived, timeout (counts as killed), stale, error
+    seconds: float = 0.0
+    detail: str = ""
+
+
+def locate(mutant: Mutant, tree: Path = REPO) -> str | None:
+    """Why the mutant cannot be applied to the code in `tree`, or None."""
+    path = tree / "ampaction" / mutant.file
+    if not path.is_file():
+        return f"no file ampaction/{mutant.file}"
+    found = path.read_text(encoding="utf-8").count(mutant.old)
+    if found != 1:
+        return "snippet not found" if found == 0 else f"snippet found {found} times"
+    return None
+
+
+def test_files(tree: Path) -> list[str]:
+    """The fast tests' files, in the order they run: unit, integration, slow ones last."""
+    files = [
+        str(f.relative_to(tree)) for kind in KINDS for f in sorted((tree / kind).glob("test_*.py"))
+    ]
+    chosen = [f for f in files if f not in IGNORED]
+    return sorted(chosen, key=lambda f: f in SLOW_LAST)  # stable: otherwise as listed
+
+
+def pytest_command(tree: Path) -> list[str]:
+    return [sys.executable, "-B", "-m", "pytest", "-x", "-q", *test_files(tree)]
+
+
+def test_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # a restored file must never meet a mutant's .pyc
+    return env
+
+
+def run_tests(tree: Path, timeout: float) -> tuple[str, float, str]:
+    """(passed | failed | timeout | error, seconds, last lines) of the fast tests in `tree`."""
+    start = time.monotonic()
+    try:
+        done = subprocess.run(
+            pytest_command(tree),
+            cwd=tree,
+            env=test_env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return "timeout", time.monotonic() - start, ""
+    took = time.monotonic() - start
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    verdict = {0: "passed", 1: "failed"}.get(done.returncode, "error")
+    # Which test caught it (`-ra` lists it), else the last words of the run.
+    failed = [line.split(" - ")[0] for line in lines if line.startswith(("FAILED ", "ERROR "))]
+    return verdict, took, failed[0] if failed else "\n".join(lines[-3:])
+
+
+@contextmanager
+def tree_copy(parent: Path, name: str) -> Iterator[Path]:
+    """A copy of the repository to mutate; the slow caches are shared, not copied."""
+    tree = parent / name
+    shutil.copytree(REPO, tree, ignore=COPY_IGNORE, symlinks=True)
+    if (REPO / ".cache").is_dir():
+        (tree / ".cache").symlink_to(REPO / ".cache")
+    yield tree
+
+
+def try_mutant(mutant: Mutant, tree: Path, timeout: float) -> Outcome:
+    stale = locate(mutant, tree)
+    if stale:
+        return Outcome(mutant, "stale", detail=stale)
+    path = tree / "ampaction" / mutant.file
+    original = path.read_text(encoding="utf-8")
+    path.write_text(original.replace(mutant.old, mutant.new, 1), encoding="utf-8")
+    try:
+        result, took, tail = run_tests(tree, timeout)
+    finally:
+        path.write_text(original, encoding="utf-8")
+    verdict = {"failed": "killed", "passed": "survived"}.get(result, result)
+    return Outcome(mutant, verdict, took, "" if verdict == "survived" else tail)
+
+
+def show(outcome: Outcome, n: int, total: int) -> None:
+    m = outcome.mutant
+    print(
+        f"[{n:2}/{total}] {outcome.verdict:8} {outcome.seconds:6.0f} s  "
+        f"{m.file:12} {m.breaks}" + (f"  ({outcome.detail})" if outcome.detail else ""),
+        flush=True,
+    )
+
+
+def summary(outcomes: list[Outcome], seconds: float) -> int:
+    by = {v: [o for o in outcomes if o.verdict == v] for v in ("killed", "timeout", "survived")}
+    by["stale"] = [o for o in outcomes if o.verdict in ("stale", "error")]
+    killed = len(by["killed"]) + len(by["timeout"])
+    counted = killed + len(by["survived"])
+    print(f"\nmutants: {len(outcomes)}, counted {counted}, stale or broken {len(by['stale'])}")
+    if counted:
+        print(f"score: {killed}/{counted} killed = {100 * killed / counted:.0f} %")
+        print(f"  ({len(by['timeout'])} of them by timing out)")
+    print(f"took {seconds / 60:.1f} min")
+    for title, key in (("survivors (no test checks this)", "survived"), ("not counted", "stale")):
+        if by[key]:
+            print(f"\n{title}:")
+            for o in by[key]:
+                print(
+                    f"- {o.mutant.file}: {o.mutant.breaks}" + (f" ({o.detail})" if o.detail else "")
+                )
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", help="mutants whose file or promise contains this text")
+    parser.add_argument("--jobs", type=int, default=1, help="mutants tested at once (default 1)")
+    parser.add_argument("--timeout", type=float, help="seconds per mutant (default: 3 x baseline)")
+    parser.add_argument("--list", action="store_true", help="check the snippets, run nothing")
+    parser.add_argument(
+        "--skip-baseline", action="store_true", help="trust that the tests pass unchanged"
+    )
+    args = parser.parse_args()
+    chosen = [m for m in MUTANTS if not args.only or args.only in f"{m.file} {m.breaks}"]
+    if args.list:
+        for m in chosen:
+            print(f"{locate(m) or 'ok':24} {m.file:12} {m.breaks}")
+        return 0
+
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="mutation-") as tmp:
+        trees: Queue[Path] = Queue()
+        for n in range(max(1, args.jobs)):
+            with tree_copy(Path(tmp), f"tree-{n}") as tree:
+                trees.put(tree)
+        took = 300.0
+        if not args.skip_baseline:
+            tree = trees.get()
+            print(f"baseline: the fast tests on unchanged code ({' '.join(KINDS)}) ...", flush=True)
+            result, took, tail = run_tests(tree, timeout=3600)
+            trees.put(tree)
+            if result != "passed":
+                print(f"baseline {result}: a score needs passing tests.\n{tail}")
+                return 1
+            print(f"baseline passed in {took:.0f} s", flush=True)
+        timeout = args.timeout or max(120.0, 3 * took)
+        print(f"{timeout:.0f} s per mutant at most\n", flush=True)
+
+        def one(mutant: Mutant) -> Outcome:
+            tree = trees.get()
+            try:
+                return try_mutant(mutant, tree, timeout)
+            finally:
+                trees.put(tree)
+
+        outcomes: list[Outcome] = []
+        with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            for future in as_completed([pool.submit(one, m) for m in chosen]):
+                outcomes.append(future.result())
+                show(outcomes[-1], len(outcomes), len(chosen))
+    return summary(outcomes, time.monotonic() - start)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""Teardown in the action's image: the image keeps botocore's CloudFormation model
+(the Dockerfile drops every other service's), and reaches moto through
+`AWS_ENDPOINT_URL_CLOUDFORMATION` as the runner's job would set it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support.action import APP_ID, CREDENTIALS, ROOT, declared_inputs
+from support.cloudformation_server import CloudFormationServer
+from support.docker_action import (
+    action_env,
+    build_image,
+    engine_available,
+    run_action,
+    standin_base,
+)
+from support.fixtures import copy_project
+from support.runner import RunnerFiles
+
+from ampaction.cloudformation import backend_stack_name
+
+pytestmark = [pytest.mark.container, pytest.mark.timeout(900)]
+
+
+@pytest.fixture(scope="module")
+def image() -> Iterator[str]:
+    reason = engine_available()
+    if reason is not None:
+        pytest.skip(f"NO DOCKER ENGINE, container tests not run: {reason}")
+    tag = f"ampaction-lifecycle-test:{os.getpid()}"
+    build_image(ROOT, tag, standin_base("trixie", 24))  # a failing build fails the test
+    yield tag
+    subprocess.run(["docker", "rmi", "-f", tag], capture_output=True, check=False)
+
+
+def test_teardown_deletes_the_stack_from_inside_the_image(image, sim, tmp_path: Path) -> None:
+    files = RunnerFiles(root=tmp_path / "runner", workspace=tmp_path / "workspace")
+    copy_project("gen2-app", files.workspace)
+    with CloudFormationServer() as cfn:
+        arn = cfn.create_stack(backend_stack_name(APP_ID, "feature/img"))
+        sim.add_branch(
+            APP_ID, "feature/img", tags={"created-by": "amplify-pipeline-deploy"}, stack_arn=arn
+        )
+        env = action_env(
+            {"app-id": APP_ID, "branch": "feature/img", "command": "teardown"},
+            files,
+            declared=declared_inputs(),
+            job_env={
+                **CREDENTIALS,
+                "AWS_ENDPOINT_URL_AMPLIFY": sim.url,
+                "AWS_ENDPOINT_URL_CLOUDFORMATION": cfn.url,
+            },
+        )
+        done = run_action(image, env, files, timeout=240)
+
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert cfn.status(arn) == "DELETE_COMPLETE"
+        assert cfn.count("DeleteStack") == 1
+    assert sim.branch(APP_ID, "feature/img") is None
