@@ -14,7 +14,9 @@ its payload, `inputs`, `--var`s, secrets and the job to run; `run.outputs(job)`
 are the step outputs act recorded, `run.step_lines(job)` what `run:` steps printed
 (job names as act shows them: "<workflow name>/<job name>").
 
-What stands in for what (facts: shared/notes/environment.md):
+What stands in for what (why: act builds a `uses:` Docker action on the engine's default
+network, absent on an engine started with `--bridge=none`; its job containers use the
+host network, so the simulator on 127.0.0.1 is reachable):
 - `ubuntu-latest` is the stand-in base image (it has node and bash); no pulls;
 - the action's image is built here with `--network host` under the tag act
   derives for the action (act would build on the engine's default network, which

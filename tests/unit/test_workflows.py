@@ -65,7 +65,7 @@ def _rel(paths: list[Path]) -> list[str]:
 
 def test_there_is_something_to_check() -> None:
     names = {p.name for p in WORKFLOWS}
-    assert {"ci.yml", "release.yml", "amplify-deploy.yml", "example-caller.yml"} <= names
+    assert {"ci.yml", "release.yml", "amplify-deploy.yml"} <= names
     assert {p.name for p in ALL_EXAMPLES} >= {
         "single-branch.yml",
         "matrix.yml",
