@@ -1,6 +1,6 @@
 """Everything the action says to the runner: log lines, workflow commands, file commands.
 
-No other module prints `::`. Every line passes `secrets.redact` on its way
+No other module prints `::`. Every line passes `redaction.redact` on its way
 out, and text the action does not control (child output, API error messages,
 library logs) is printed between `::stop-commands::<token>` and `::<token>::`
 so that it cannot issue workflow commands. Formatting and escaping come from
@@ -10,7 +10,7 @@ actions-toolkit; the file paths come from the settings, not from `os.environ`.
 from __future__ import annotations
 
 import logging
-import secrets as _random
+import secrets
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -21,7 +21,7 @@ from typing import TextIO
 from actions_toolkit.command import Command
 from actions_toolkit.file_command import prepare_key_value_message
 
-from ampaction import secrets
+from ampaction import redaction
 
 SUMMARY_LIMIT = 1024 * 1024  # the runner refuses a step summary above 1 MiB
 _CUT_NOTICE = b"\n\n_(summary cut: the runner accepts at most 1 MiB)_\n"
@@ -54,7 +54,7 @@ class Workflow:
 
     def info(self, message: str) -> None:
         """A line of the action's own; it never starts a workflow command."""
-        for line in secrets.redact(message).splitlines() or [""]:
+        for line in redaction.redact(message).splitlines() or [""]:
             if line.lstrip().startswith("::") or "##[" in line:
                 self.untrusted([line])
             else:
@@ -69,21 +69,21 @@ class Workflow:
     @contextmanager
     def commands_off(self) -> Iterator[Callable[[str], None]]:
         """Switch workflow commands off while streaming untrusted lines (child output)."""
-        token = _random.token_hex(16)
+        token = secrets.token_hex(16)
         self._command("stop-commands", token)
         try:
-            yield lambda line: self._write(secrets.redact(line))
+            yield lambda line: self._write(redaction.redact(line))
         finally:
             self._write(f"::{token}::")
 
     # -- workflow commands ------------------------------------------------
 
     def _command(self, name: str, message: str = "", **properties: str) -> None:
-        self._write(str(Command(name, dict(properties), secrets.redact(message))))
+        self._write(str(Command(name, dict(properties), redaction.redact(message))))
 
     def mask(self, secret: str) -> None:
         """Mask a secret in the runner's log from now on, and in everything we print."""
-        for form in secrets.register(secret):
+        for form in redaction.register(secret):
             if form in self._masked:
                 continue
             self._masked.add(form)
@@ -91,11 +91,11 @@ class Workflow:
             self._write(str(Command("add-mask", {}, form)))
 
     def error(self, message: str, *, title: str | None = None) -> None:
-        props = {"title": secrets.redact(title)} if title else {}
+        props = {"title": redaction.redact(title)} if title else {}
         self._command("error", message, **props)
 
     def warning(self, message: str, *, title: str | None = None) -> None:
-        props = {"title": secrets.redact(title)} if title else {}
+        props = {"title": redaction.redact(title)} if title else {}
         self._command("warning", message, **props)
 
     @contextmanager
@@ -111,7 +111,7 @@ class Workflow:
 
     def set_output(self, name: str, value: str) -> None:
         """Write an output with a random heredoc delimiter, so no value can end it early."""
-        value = secrets.redact(value)
+        value = redaction.redact(value)
         if self.output_file is None:
             # Outside GitHub (GitLab, CodeCatalyst) there is no output file: say it in the log.
             self.info(f"output {name}={value}")
@@ -125,7 +125,7 @@ class Workflow:
             return
         if self._summary_cut:
             return
-        data = secrets.redact(markdown).encode("utf-8")
+        data = redaction.redact(markdown).encode("utf-8")
         room = SUMMARY_LIMIT - len(_CUT_NOTICE) - self._summary_size
         if len(data) > room:
             # Whole lines only, then say so: a cut mid-character or mid-table reads badly.
