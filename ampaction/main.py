@@ -36,6 +36,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     workflow = Workflow(
         output_file=_path(env.get("GITHUB_OUTPUT")),
         summary_file=_path(env.get("GITHUB_STEP_SUMMARY")),
+        on_github=env.get("GITHUB_ACTIONS") == "true",
     )
     # Before anything could print it: the webhook URL is a password.
     for secret in inputs.secret_inputs(env, argv):

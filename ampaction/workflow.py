@@ -36,8 +36,12 @@ class Workflow:
         output_file: Path | None = None,
         summary_file: Path | None = None,
         out: TextIO | None = None,
+        on_github: bool = True,
     ):
         self.output_file = output_file
+        # `::add-mask::` means something only to GitHub's runner: GitLab, CodeCatalyst
+        # or a shell would print the secret as it is. Redaction alone keeps it out there.
+        self.on_github = on_github
         self.summary_file = summary_file
         self.out = out or sys.stdout
         self._lock = threading.Lock()
@@ -87,6 +91,8 @@ class Workflow:
             if form in self._masked:
                 continue
             self._masked.add(form)
+            if not self.on_github:
+                continue
             # Not via _command: redacting the mask command would mask nothing.
             self._write(str(Command("add-mask", {}, form)))
 
