@@ -12,7 +12,7 @@ because an explicit `Config` would silently override them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ampaction import __version__
@@ -61,10 +61,19 @@ class AwsService:
     failure_title = "AWS call failed"
     permissions_hint = ""
 
-    def __init__(self, region: str, max_attempts: int, env: Mapping[str, str]):
+    def __init__(
+        self,
+        region: str,
+        max_attempts: int,
+        env: Mapping[str, str],
+        mask: Callable[[str], None] = lambda _secret: None,
+    ):
         self.region = region
         self.max_attempts = max_attempts
         self._env = env
+        # The resolved AWS credentials are secrets like the webhook URL: botocore's
+        # debug log shows the access key id and the session token.
+        self._mask = mask
         self._client: Any = None
 
     @property
@@ -83,8 +92,24 @@ class AwsService:
                 user_agent_extra=USER_AGENT,
             )
             session = boto3.session.Session(region_name=self.region)
-            self._client = session.client(self.service, config=config)  # type: ignore[call-overload]
+            client = session.client(self.service, config=config)  # type: ignore[call-overload]
+            self._mask_credentials(session)  # before any request could log them
+            # Credentials from a role are refreshed during a long wait: mask each new set.
+            client.meta.events.register(
+                f"before-sign.{client.meta.service_model.endpoint_prefix}",
+                lambda **_: self._mask_credentials(session),
+            )
+            self._client = client
         return self._client
+
+    def _mask_credentials(self, session: Any) -> None:
+        credentials = session.get_credentials()
+        if credentials is None:
+            return  # the first call says so, with CREDENTIALS_HELP
+        frozen = credentials.get_frozen_credentials()
+        for secret in (frozen.access_key, frozen.secret_key, frozen.token):
+            if secret:
+                self._mask(secret)
 
     def _call(self, operation: str, what: str, **params: Any) -> dict[str, Any]:
         from botocore.exceptions import (  # noqa: PLC0415

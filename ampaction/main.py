@@ -94,7 +94,7 @@ def _comment(settings: Settings, workflow: Workflow, report: Report) -> None:
 
 def run(settings: Settings, workflow: Workflow, cancellation: Cancellation, report: Report) -> None:
     s = settings
-    amplify = Amplify(s.region, s.max_attempts, s.child_env) if s.region else None
+    amplify = Amplify(s.region, s.max_attempts, s.child_env, workflow.mask) if s.region else None
     workflow.info(
         f"Amplify app {s.app_id}, branch `{s.branch}`, region {s.region or '(none needed)'}"
         + (" — dry run: nothing will be installed, deployed or triggered." if s.dry_run else "")
@@ -188,8 +188,8 @@ def run_teardown(
     """Remove the branch's deployment: its stack, then the action's webhooks, then the branch."""
     s = settings
     assert s.region is not None  # noqa: S101 - inputs require a region for teardown
-    amplify = Amplify(s.region, s.max_attempts, s.child_env)
-    cfn = CloudFormation(s.region, s.max_attempts, s.child_env)
+    amplify = Amplify(s.region, s.max_attempts, s.child_env, workflow.mask)
+    cfn = CloudFormation(s.region, s.max_attempts, s.child_env, workflow.mask)
     workflow.info(
         f"Teardown of branch `{s.branch}` of Amplify app {s.app_id} ({s.region})"
         + (" — dry run: nothing will be deleted." if s.dry_run else "")
