@@ -148,6 +148,7 @@ def trigger_frontend_build(
     )
 
     target = start_build_url(url)
+    workflow.mask(target)  # re-encoded: its query may read differently from the given URL
     started_at = dt.datetime.now(dt.UTC)
     unknown_before = False
 

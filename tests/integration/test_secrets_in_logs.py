@@ -23,3 +23,30 @@ def test_debug_logs_never_show_the_aws_credentials(run_action, sim):
     (get_branch,) = [r for r in sim.requests if r.operation == "GetBranch"]
     assert get_branch.header("X-Amz-Security-Token") == SESSION_TOKEN
     assert APP_ID in run.log
+
+
+def test_a_secret_in_another_query_value_stays_out_of_debug_logs(run_action, sim):
+    hook = sim.add_webhook(APP_ID, "main", "given")
+    signature = "sig-0123456789abcdef0123456789abcdef"
+    url = f"{hook['webhookUrl']}&signature={signature}"
+
+    run = run_action({**OFF, "webhook-url": url, "debug": "true"})
+
+    assert run.exit_code == 0, run.log
+    assert "/prod/webhooks?" in run.log  # urllib3 logged the request line
+    assert signature not in shown_lines(run.stdout) + shown_lines(run.stderr)
+
+
+def test_a_secret_in_the_path_stays_out_of_the_error_and_the_log(run_action, sim):
+    hook = sim.add_webhook(APP_ID, "main", "given")
+    secret = "pathsecret0123456789abcdef"
+    url = hook["webhookUrl"].replace("/prod/webhooks?", f"/prod/webhooks/{secret}?")
+
+    run = run_action({**OFF, "webhook-url": url, "debug": "true"})
+
+    assert run.exit_code == 1
+    (error,) = run.errors()
+    assert "HTTP 404" in error  # the simulator echoed the path it did not know
+    for text in (shown_lines(run.stdout), shown_lines(run.stderr), run.summary):
+        assert secret not in text
+
