@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from ampaction import redaction
 from ampaction.amplify import Amplify
 from ampaction.errors import ActionError, Cancelled
 from ampaction.process import Cancellation
@@ -187,7 +188,8 @@ def trigger_frontend_build(
                 f"HTTP {status} {response.reason}",
                 retry_after=_retry_after(response.headers.get("Retry-After")),
             )
-        body = response.text.strip().replace("\n", " ")[:300]
+        # Redact before cutting: a cut token would no longer match its mask.
+        body = redaction.redact(response.text.strip().replace("\n", " "))[:300]
         raise ActionError(
             f"Amplify refused the frontend trigger: HTTP {status} {response.reason}: {body or '(empty)'}. "
             + _refusal_help(status),

@@ -3,7 +3,7 @@ debug logs, a webhook URL whose secret sits elsewhere, an error body echoing it.
 
 from __future__ import annotations
 
-from conftest import APP_ID, CREDENTIALS, shown_lines
+from conftest import APP_ID, CREDENTIALS, shown_lines, token_of
 
 OFF = {"install": "false", "deploy-backend": "false"}
 SESSION_TOKEN = "FwoGZXIvYXdzEJr//////////wEaDSessionTokenValue1234567890"
@@ -50,3 +50,17 @@ def test_a_secret_in_the_path_stays_out_of_the_error_and_the_log(run_action, sim
     for text in (shown_lines(run.stdout), shown_lines(run.stderr), run.summary):
         assert secret not in text
 
+
+def test_a_refusal_body_is_redacted_before_it_is_cut(run_action, sim):
+    hook = sim.add_webhook(APP_ID, "main", "given")
+    token = token_of(hook["webhookUrl"])
+    # The token straddles the 300th character of the body that the error quotes.
+    sim.fail("Webhook", 400, message="x" * 270 + f" token {token} echoed")
+
+    run = run_action({**OFF, "webhook-url": hook["webhookUrl"]})
+
+    assert run.exit_code == 1
+    (error,) = run.errors()
+    assert "HTTP 400" in error and "xxxxx" in error
+    for text in (error, run.summary):
+        assert token[:8] not in text
