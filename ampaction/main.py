@@ -78,7 +78,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     if not cancellation.requested:  # the runner's grace period is for stopping, not commenting
         _comment(settings, workflow, report)
     report.write(workflow)
-    return code
+    return 1 if workflow.file_failed and code == 0 else code
 
 
 def _comment(settings: Settings, workflow: Workflow, report: Report) -> None:

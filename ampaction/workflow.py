@@ -48,6 +48,9 @@ class Workflow:
         self._summary_size = 0
         self._summary_cut = False
         self._masked: set[str] = set()
+        # A runner file that could not be written (a missing folder): said once, and the
+        # run fails, but the rest of the report still goes out.
+        self.file_failed = False
 
     # -- plain lines -------------------------------------------------------
 
@@ -118,12 +121,11 @@ class Workflow:
     def set_output(self, name: str, value: str) -> None:
         """Write an output with a random heredoc delimiter, so no value can end it early."""
         value = redaction.redact(value)
-        if self.output_file is None:
+        if self.output_file is None or not self._append(
+            self.output_file, (prepare_key_value_message(name, value) + "\n").encode(), "outputs"
+        ):
             # Outside GitHub (GitLab, CodeCatalyst) there is no output file: say it in the log.
             self.info(f"output {name}={value}")
-            return
-        with self.output_file.open("a", encoding="utf-8", newline="") as f:
-            f.write(prepare_key_value_message(name, value) + "\n")
 
     def add_summary(self, markdown: str) -> None:
         """Append Markdown to the job summary, staying under the runner's 1 MiB limit."""
@@ -138,8 +140,22 @@ class Workflow:
             data = data[: max(0, room)].rsplit(b"\n", 1)[0] + _CUT_NOTICE
             self._summary_cut = True
         self._summary_size += len(data)
-        with self.summary_file.open("ab") as f:
-            f.write(data)
+        self._append(self.summary_file, data, "job summary")
+
+    def _append(self, path: Path, data: bytes, what: str) -> bool:
+        try:
+            with path.open("ab") as f:
+                f.write(data)
+        except OSError as e:
+            if not self.file_failed:
+                self.error(
+                    f"Could not write the step's {what} to `{path}`: {e.strerror or e}. The "
+                    "runner gives this file; a step before this one may have removed its folder.",
+                    title="Runner file not writable",
+                )
+            self.file_failed = True
+            return False
+        return True
 
     # -- library logging --------------------------------------------------
 
