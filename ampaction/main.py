@@ -21,16 +21,21 @@ from urllib.parse import parse_qsl, urlsplit
 from ampaction import branch as branches
 from ampaction import deploy, inputs, pr_comment, preflight, project, teardown, webhook
 from ampaction.amplify import Amplify, console_url, frontend_url
+from ampaction.cancellation import Cancellation
 from ampaction.cloudformation import CloudFormation
 from ampaction.errors import ActionError, BadInputs, Cancelled
 from ampaction.inputs import Settings
-from ampaction.process import Cancellation, pnpm_store
+from ampaction.process import pnpm_store
 from ampaction.report import Report
 from ampaction.wait import JobResult, wait_for_job
 from ampaction.workflow import Workflow
 
 
-def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    cancellation: Cancellation | None = None,
+) -> int:
     env = dict(os.environ if env is None else env)
     argv = list(sys.argv[1:] if argv is None else argv)
     workflow = Workflow(
@@ -41,8 +46,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     # Before anything could print it: the webhook URL is a password.
     for secret in inputs.secret_inputs(env, argv):
         workflow.mask(secret)
-    cancellation = Cancellation()
-    cancellation.install()
+    if cancellation is None:
+        cancellation = Cancellation()
+        cancellation.install()
     report = Report()
 
     try:
@@ -94,6 +100,8 @@ def _comment(settings: Settings, workflow: Workflow, report: Report) -> None:
 
 def run(settings: Settings, workflow: Workflow, cancellation: Cancellation, report: Report) -> None:
     s = settings
+    if cancellation.requested:  # a SIGTERM while the action was starting
+        raise Cancelled("the start of the run")
     amplify = Amplify(s.region, s.max_attempts, s.child_env, workflow.mask) if s.region else None
     workflow.info(
         f"Amplify app {s.app_id}, branch `{s.branch}`, region {s.region or '(none needed)'}"
