@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ampaction import __version__
+from ampaction.cancellation import Cancellation
 from ampaction.errors import ActionError
 
 CONNECT_TIMEOUT = 10
@@ -67,6 +68,7 @@ class AwsService:
         max_attempts: int,
         env: Mapping[str, str],
         mask: Callable[[str], None] = lambda _secret: None,
+        cancellation: Cancellation | None = None,
     ):
         self.region = region
         self.max_attempts = max_attempts
@@ -74,6 +76,9 @@ class AwsService:
         # The resolved AWS credentials are secrets like the webhook URL: botocore's
         # debug log shows the access key id and the session token.
         self._mask = mask
+        # Each call runs so that a cancellation ends it at once (botocore's own
+        # retries of a throttled call can take minutes).
+        self._cancellation = cancellation or Cancellation()
         self._client: Any = None
 
     @property
@@ -119,8 +124,11 @@ class AwsService:
             PartialCredentialsError,
         )
 
+        def call() -> dict[str, Any]:
+            return getattr(self.client, operation)(**params)  # type: ignore[no-any-return]
+
         try:
-            response: dict[str, Any] = getattr(self.client, operation)(**params)
+            response = self._cancellation.interruptibly(call, f"the AWS call to {what}")
         except (NoCredentialsError, PartialCredentialsError) as e:
             raise AwsError(
                 f"No AWS credentials found ({type(e).__name__}) while trying to {what}. "

@@ -16,7 +16,8 @@ from ampaction import redaction
 from ampaction.errors import BadInputs
 from ampaction.inputs import raw_inputs, read_settings
 from ampaction.report import Report, Step
-from ampaction.webhook import _marked, _retry_after, start_build_url
+from ampaction.trigger import _retry_after, start_build_url
+from ampaction.webhook import _marked
 from ampaction.workflow import Workflow
 
 URL = "https://webhooks.amplify.us-east-1.amazonaws.com/prod/webhooks?id=abc&token=S3cr3tT0ken%2Bx"
