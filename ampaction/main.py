@@ -11,6 +11,7 @@ happened (the runner reads them from a failed step too).
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import traceback
 from collections.abc import Mapping, Sequence
@@ -439,7 +440,7 @@ def _plan(
         workflow.info(f"- install: `{command}` {where}")
         report.plan("Install", command)
     if s.deploy_backend and pm:
-        command = " ".join(["ampx", *deploy.pipeline_deploy_args(s)])
+        command = shlex.join(["ampx", *deploy.pipeline_deploy_args(s)])
         workflow.info(f"- deploy: `{command}` {where}, with CI=1")
         report.plan("Deploy backend", command)
     if not s.trigger_frontend:
