@@ -720,6 +720,10 @@ def test_main_runs_in_foreground_until_interrupted() -> None:
             aws_secret_access_key="secret",
         )
         assert demo.get_branch(appId=APP_ID, branchName="dev")["branch"]["branchName"] == "dev"
+        demo.close()  # no keep-alive connection left for the server to wait on
+        for line in proc.stdout:  # its last line before it sleeps: the handler is in place
+            if "Ctrl-C" in line:
+                break
         proc.send_signal(signal.SIGINT)
         # A generous bound, not a speed check: it failed once at 5 s on a loaded machine.
         assert proc.wait(timeout=120) == 0
