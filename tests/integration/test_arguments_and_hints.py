@@ -7,7 +7,7 @@ import re
 import shlex
 
 import pytest
-from conftest import APP_ID
+from support.action import APP_ID
 
 
 @pytest.mark.parametrize("folder", ["--help", "--branch=prod"])

@@ -10,9 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, entrypoint_env
-from fixtures import copy_project, wait_for_file
-from runner import CommandLog, RunnerFiles
+from support.action import ROOT
+from support.entrypoint import entrypoint_env
+from support.fixtures import copy_project, wait_for_file
+from support.runner import CommandLog, RunnerFiles
 
 
 def _alive(pid: int) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import ROOT
+from support.action import ROOT
 
 SPY = """
 import builtins, runpy, signal, sys

@@ -7,7 +7,7 @@ import threading
 import time
 
 import boto3
-from conftest import APP_ID, CREDENTIALS
+from support.action import APP_ID, CREDENTIALS
 
 OFF = {"install": "false", "deploy-backend": "false"}
 MARK = "amplify-pipeline-deploy"

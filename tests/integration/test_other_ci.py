@@ -14,7 +14,9 @@ from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
 import pytest
 import yaml
-from conftest import APP_ID, CREDENTIALS, ROOT, ActionRun, Harness
+from support.action import APP_ID, CREDENTIALS, ROOT
+from support.entrypoint import ActionRun
+from support.hygiene import Harness
 
 # What the examples run inside the image; here, the same entrypoint from the checkout.
 IMAGE_COMMAND = "/opt/ampaction/venv/bin/python /opt/ampaction/entrypoint.py"

@@ -3,7 +3,7 @@ test here fails when its promise breaks."""
 
 from __future__ import annotations
 
-from conftest import APP_ID
+from support.action import APP_ID
 
 OFF = {"install": "false", "deploy-backend": "false"}
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from conftest import ROOT, entrypoint_env
-from runner import CommandLog, RunnerFiles
+from support.action import ROOT
+from support.entrypoint import entrypoint_env
+from support.runner import CommandLog, RunnerFiles
 
 OFF = {"install": "false", "deploy-backend": "false"}
 

@@ -3,7 +3,8 @@ debug logs, a webhook URL whose secret sits elsewhere, an error body echoing it.
 
 from __future__ import annotations
 
-from conftest import APP_ID, CREDENTIALS, shown_lines, token_of
+from support.action import APP_ID, CREDENTIALS
+from support.hygiene import shown_lines, token_of
 
 OFF = {"install": "false", "deploy-backend": "false"}
 SESSION_TOKEN = "FwoGZXIvYXdzEJr//////////wEaDSessionTokenValue1234567890"

@@ -9,8 +9,9 @@ import subprocess
 import sys
 import time
 
-from conftest import APP_ID, ROOT, entrypoint_env
-from runner import CommandLog, RunnerFiles
+from support.action import APP_ID, ROOT
+from support.entrypoint import entrypoint_env
+from support.runner import CommandLog, RunnerFiles
 
 OFF = {"install": "false", "deploy-backend": "false"}
 
@@ -84,5 +85,5 @@ def test_a_cancel_during_throttled_aws_retries_reports_the_cancel(tmp_path, work
 
     assert proc.returncode == 130
     (error,) = CommandLog.parse("".join(before) + out).errors()
-    assert error.startswith("Cancelled during the Amplify call to read branch")
+    assert error.startswith("Cancelled during the AWS call to read branch")
     assert sim.count("Webhook") == 0
