@@ -6,12 +6,12 @@ errors a user can act on.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from ampaction.aws import AwsError, AwsService
 
-PAGE_SIZE = 50  # ListWebhooks' maximum
+PAGE_SIZE = 50  # ListWebhooks' and ListJobs' maximum
+WEBHOOK_JOB = "WEB_HOOK"  # the jobType of a build started through an incoming webhook
 # The tag that marks a branch this action created, so that teardown may delete it.
 CREATED_BY_TAG = ("created-by", "amplify-pipeline-deploy")
 
@@ -76,19 +76,24 @@ class Amplify(AwsService):
         )
         return response["job"]["summary"]  # type: ignore[no-any-return]
 
-    def webhook_jobs_since(
-        self, app_id: str, branch: str, since: dt.datetime
-    ) -> list[dict[str, Any]]:
-        """Jobs started by a webhook at or after `since`, newest first."""
-        return [
+    def newest_job_id(self, app_id: str, branch: str) -> int:
+        """The branch's newest job id (0 when it has none): later jobs have larger ones."""
+        return max((_job_number(job) for job in self.list_jobs(app_id, branch, 1)), default=0)
+
+    def webhook_jobs_after(self, app_id: str, branch: str, job_id: int) -> list[dict[str, Any]]:
+        """Webhook-started jobs newer than `job_id`, oldest first (never RELEASE or MANUAL)."""
+        jobs = [
             job
-            for job in self.list_jobs(app_id, branch)
-            if job.get("jobType") == "WEB_HOOK" and _aware(job.get("startTime")) >= since
+            for job in self.list_jobs(app_id, branch, PAGE_SIZE)
+            if job.get("jobType") == WEBHOOK_JOB and _job_number(job) > job_id
         ]
+        return sorted(jobs, key=_job_number)
 
-    # -- changes ----------------------------------------------------------
-
-    def create_webhook(self, app_id: str, branch: str, description: str) -> dict[str, Any]:
+    def create_webhook(
+        self, app_id: str, branch: str, description: str
+    ) -> tuple[dict[str, Any], bool]:
+        """The new webhook, and whether the SDK had to send the request more than once
+        (an earlier try, answered with an error, may have created one too)."""
         response = self._call(
             "create_webhook",
             f"create a webhook for branch `{branch}`",
@@ -96,7 +101,8 @@ class Amplify(AwsService):
             branchName=branch,
             description=description,
         )
-        return response["webhook"]  # type: ignore[no-any-return]
+        retried = response.get("ResponseMetadata", {}).get("RetryAttempts", 0) > 0
+        return response["webhook"], retried
 
     def create_deployment(self, app_id: str, branch: str) -> dict[str, Any]:
         """A manual deployment: its `jobId` and the pre-signed `zipUploadUrl` (a credential)."""
@@ -118,10 +124,13 @@ class Amplify(AwsService):
         )
         return response["jobSummary"]  # type: ignore[no-any-return]
 
-    def stop_job(self, app_id: str, branch: str, job_id: str) -> None:
+    def stop_job(
+        self, app_id: str, branch: str, job_id: str, *, patience: float | None = None
+    ) -> None:
         self._call(
             "stop_job",
             f"stop job {job_id} of branch `{branch}`",
+            patience=patience,
             appId=app_id,
             branchName=branch,
             jobId=job_id,
@@ -176,7 +185,7 @@ def frontend_url(app: dict[str, Any], branch: str) -> str:
     return f"https://{branch.replace('/', '-')}.{domain}" if domain else ""
 
 
-def _aware(value: object) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    return dt.datetime.min.replace(tzinfo=dt.UTC)
+def _job_number(job: dict[str, Any]) -> int:
+    """A job's id as a number (Amplify's ids count up per branch); -1 if it is not one."""
+    job_id = str(job.get("jobId", ""))
+    return int(job_id) if job_id.isascii() and job_id.isdigit() and len(job_id) < 20 else -1

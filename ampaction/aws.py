@@ -12,10 +12,12 @@ because an explicit `Config` would silently override them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ampaction import __version__
+from ampaction.cancellation import Cancellation
 from ampaction.errors import ActionError
 
 CONNECT_TIMEOUT = 10
@@ -61,10 +63,23 @@ class AwsService:
     failure_title = "AWS call failed"
     permissions_hint = ""
 
-    def __init__(self, region: str, max_attempts: int, env: Mapping[str, str]):
+    def __init__(
+        self,
+        region: str,
+        max_attempts: int,
+        env: Mapping[str, str],
+        mask: Callable[[str], None] = lambda _secret: None,
+        cancellation: Cancellation | None = None,
+    ):
         self.region = region
         self.max_attempts = max_attempts
         self._env = env
+        # The resolved AWS credentials are secrets like the webhook URL: botocore's
+        # debug log shows the access key id and the session token.
+        self._mask = mask
+        # Each call runs so that a cancellation ends it at once (botocore's own
+        # retries of a throttled call can take minutes).
+        self._cancellation = cancellation or Cancellation()
         self._client: Any = None
 
     @property
@@ -83,10 +98,31 @@ class AwsService:
                 user_agent_extra=USER_AGENT,
             )
             session = boto3.session.Session(region_name=self.region)
-            self._client = session.client(self.service, config=config)  # type: ignore[call-overload]
+            client = session.client(self.service, config=config)  # type: ignore[call-overload]
+            self._mask_credentials(session)  # before any request could log them
+            # Credentials from a role are refreshed during a long wait: mask each new set.
+            client.meta.events.register(
+                f"before-sign.{client.meta.service_model.endpoint_prefix}",
+                lambda **_: self._mask_credentials(session),
+            )
+            self._client = client
         return self._client
 
-    def _call(self, operation: str, what: str, **params: Any) -> dict[str, Any]:
+    def _mask_credentials(self, session: Any) -> None:
+        credentials = session.get_credentials()
+        if credentials is None:
+            return  # the first call says so, with CREDENTIALS_HELP
+        frozen = credentials.get_frozen_credentials()
+        for secret in (frozen.access_key, frozen.secret_key, frozen.token):
+            if secret:
+                self._mask(secret)
+
+    def _call(
+        self, operation: str, what: str, *, patience: float | None = None, **params: Any
+    ) -> dict[str, Any]:
+        """`operation`, its errors made ones a user can act on. A cancellation ends the
+        wait at once; with `patience`, the call is a clean-up that still runs after a
+        cancellation, given up after that many seconds (the runner's grace is 7.5 s)."""
         from botocore.exceptions import (  # noqa: PLC0415
             BotoCoreError,
             ClientError,
@@ -94,8 +130,17 @@ class AwsService:
             PartialCredentialsError,
         )
 
+        def call() -> dict[str, Any]:
+            return getattr(self.client, operation)(**params)  # type: ignore[no-any-return]
+
+        watch = self._cancellation
+        if patience is not None:
+            watch = Cancellation()
+            timer = threading.Timer(patience, watch.event.set)
+            timer.daemon = True
+            timer.start()
         try:
-            response: dict[str, Any] = getattr(self.client, operation)(**params)
+            response = watch.interruptibly(call, f"the AWS call to {what}")
         except (NoCredentialsError, PartialCredentialsError) as e:
             raise AwsError(
                 f"No AWS credentials found ({type(e).__name__}) while trying to {what}. "

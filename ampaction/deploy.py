@@ -7,12 +7,14 @@ last lines it printed.
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 from ampaction import project
+from ampaction.cancellation import Cancellation
 from ampaction.errors import ActionError, Cancelled
 from ampaction.inputs import Settings
-from ampaction.process import Cancellation, run_streamed
+from ampaction.process import run_streamed
 from ampaction.project import PackageManager
 from ampaction.workflow import Workflow
 
@@ -31,14 +33,19 @@ NODE_UNSETTLED_AWAIT = 13
 
 
 def pipeline_deploy_args(settings: Settings) -> list[str]:
-    """The CLI's arguments: the two it needs, then only the options asked for."""
+    """The CLI's arguments: the two it needs, then only the options asked for.
+
+    A folder is any text, `--help` or `--branch=prod` too: glued to its flag it
+    cannot be read as an argument of its own. (The branch, the app id, the
+    format and the version are checked against patterns that cannot start with `-`.)
+    """
     args = ["pipeline-deploy", "--branch", settings.branch, "--app-id", settings.app_id]
     if settings.outputs_format:
         args += ["--outputs-format", settings.outputs_format]
     if settings.outputs_version:
         args += ["--outputs-version", settings.outputs_version]
     if settings.outputs_out_dir:
-        args += ["--outputs-out-dir", settings.outputs_out_dir]
+        args.append(f"--outputs-out-dir={settings.outputs_out_dir}")
     if settings.debug:
         args.append("--debug")
     return args
@@ -104,7 +111,7 @@ def _run(
     """Run one child; `what` names it in the user's words (`pnpm install …`, not `corepack …`)."""
     if cancellation.requested:
         raise Cancelled(step)
-    workflow.info("$ " + " ".join(_shell_word(a) for a in argv))
+    workflow.info("$ " + shlex.join(argv))
     finished = run_streamed(
         argv,
         cwd=settings.working_directory,
@@ -137,7 +144,3 @@ def _failure_message(step: str, what: str, code: int, tail: list[str], settings:
     if lines:
         message += "\nLast lines of its output:\n" + "\n".join(lines)
     return message
-
-
-def _shell_word(word: str) -> str:
-    return word if word and all(c.isalnum() or c in "-_./=@:" for c in word) else repr(word)

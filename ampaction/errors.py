@@ -36,9 +36,9 @@ class BadInputs(ActionError):
 class Cancelled(ActionError):
     """The runner asked us to stop (SIGTERM/SIGINT): nothing more may start."""
 
-    def __init__(self, what: str):
+    def __init__(self, what: str, *, outcome: str = "nothing was triggered after it."):
         super().__init__(
-            f"Cancelled during {what}: nothing was triggered after it.",
+            f"Cancelled during {what}: {outcome}",
             title="Cancelled",
             exit_code=130,
         )

@@ -10,8 +10,8 @@ happened (the runner reads them from a failed step too).
 
 from __future__ import annotations
 
-import datetime as dt
 import os
+import shlex
 import sys
 import tempfile
 import traceback
@@ -29,31 +29,39 @@ from ampaction import (
     preflight,
     project,
     teardown,
+    trigger,
     webhook,
 )
 from ampaction import branch as branches
 from ampaction.amplify import Amplify, console_url, frontend_url
+from ampaction.cancellation import Cancellation
 from ampaction.cloudformation import CloudFormation
 from ampaction.errors import ActionError, BadInputs, Cancelled
 from ampaction.inputs import Settings
-from ampaction.process import Cancellation, pnpm_store
+from ampaction.process import pnpm_store
 from ampaction.report import Report
 from ampaction.wait import JobResult, wait_for_job
 from ampaction.workflow import Workflow
 
 
-def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    cancellation: Cancellation | None = None,
+) -> int:
     env = dict(os.environ if env is None else env)
     argv = list(sys.argv[1:] if argv is None else argv)
     workflow = Workflow(
         output_file=_path(env.get("GITHUB_OUTPUT")),
         summary_file=_path(env.get("GITHUB_STEP_SUMMARY")),
+        on_github=env.get("GITHUB_ACTIONS") == "true",
     )
     # Before anything could print it: the webhook URL is a password.
     for secret in inputs.secret_inputs(env, argv):
         workflow.mask(secret)
-    cancellation = Cancellation()
-    cancellation.install()
+    if cancellation is None:
+        cancellation = Cancellation()
+        cancellation.install()
     report = Report()
 
     try:
@@ -90,7 +98,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         _comment(settings, workflow, report)
     _give_back_files(settings, workflow)
     report.write(workflow)
-    return code
+    return 1 if workflow.file_failed and code == 0 else code
 
 
 def _give_back_files(settings: Settings, workflow: Workflow) -> None:
@@ -124,7 +132,13 @@ def _comment(settings: Settings, workflow: Workflow, report: Report) -> None:
 
 def run(settings: Settings, workflow: Workflow, cancellation: Cancellation, report: Report) -> None:
     s = settings
-    amplify = Amplify(s.region, s.max_attempts, s.child_env) if s.region else None
+    if cancellation.requested:  # a SIGTERM while the action was starting
+        raise Cancelled("the start of the run")
+    amplify = None
+    if s.region:
+        amplify = Amplify(
+            s.region, s.max_attempts, s.child_env, mask=workflow.mask, cancellation=cancellation
+        )
     workflow.info(
         f"Amplify app {s.app_id}, branch `{s.branch}`, region {s.region or '(none needed)'}"
         + (" — dry run: nothing will be installed, deployed or triggered." if s.dry_run else "")
@@ -156,51 +170,39 @@ def run(settings: Settings, workflow: Workflow, cancellation: Cancellation, repo
         _create_branch(s, amplify, workflow, report)
 
     _install_and_deploy(s, pm, workflow, cancellation, report)
-    job_id: str | None = None
-    if deploys_artifact:
-        job_id = _deploy_artifact(s, amplify, workflow, cancellation, report)
-        started: dt.datetime | None = dt.datetime.now(dt.UTC)
-    else:
-        started = _trigger(s, amplify, workflow, cancellation, report)
-    if started is None:
-        return
-    if s.wait_for_frontend and amplify:
-        _wait(s, amplify, workflow, cancellation, report, started=started, job_id=job_id)
-    else:
-        report.skip("Wait for the frontend build", "`wait-for-frontend` is off")
+    _frontend(s, amplify, workflow, cancellation, report, deploys_artifact=deploys_artifact)
 
 
-def _wait(
+def _frontend(
     s: Settings,
-    amplify: Amplify,
+    amplify: Amplify | None,
     workflow: Workflow,
     cancellation: Cancellation,
     report: Report,
     *,
-    started: dt.datetime,
-    job_id: str | None,
+    deploys_artifact: bool,
 ) -> None:
-    """Follow the frontend job: the one given (a manual deployment's), else the one the
-    webhook started after `started`."""
-    result = JobResult(job_id=job_id)
-    with report.step("Wait for the frontend build", workflow) as step:
-        try:
-            wait_for_job(
-                amplify,
-                workflow,
-                app_id=s.app_id,
-                branch=s.branch,
-                triggered_at=started,
-                timeout_seconds=s.wait_timeout_minutes * 60,
-                result=result,
-                sleep=cancellation.sleep,
-                cancelled=lambda: cancellation.requested,
-            )
-        finally:
-            report.outputs["job-id"] = result.job_id or ""
-            report.outputs["job-status"] = result.status or ""
-            report.outputs["job-url"] = result.url or report.outputs["job-url"]
-        step.detail = f"job {result.job_id}: {result.status}"
+    """Start the frontend (the artifact's deployment, or the webhook's build), then wait."""
+    job_id: str | None = None  # a manual deployment's, known exactly
+    after_job_id: int | None = None  # the branch's newest job before a webhook trigger
+    if deploys_artifact:
+        job_id = _deploy_artifact(s, amplify, workflow, cancellation, report)
+    else:
+        triggered, after_job_id = _trigger(s, amplify, workflow, cancellation, report)
+        if not triggered:
+            return
+    if s.wait_for_frontend and amplify and (job_id is not None or after_job_id is not None):
+        _wait(
+            s,
+            amplify,
+            after_job_id,
+            job_id=job_id,
+            workflow=workflow,
+            cancellation=cancellation,
+            report=report,
+        )
+    else:
+        report.skip("Wait for the frontend build", "`wait-for-frontend` is off")
 
 
 def _preflight(
@@ -249,8 +251,12 @@ def run_teardown(
     """Remove the branch's deployment: its stack, then the action's webhooks, then the branch."""
     s = settings
     assert s.region is not None  # noqa: S101 - inputs require a region for teardown
-    amplify = Amplify(s.region, s.max_attempts, s.child_env)
-    cfn = CloudFormation(s.region, s.max_attempts, s.child_env)
+    amplify = Amplify(
+        s.region, s.max_attempts, s.child_env, mask=workflow.mask, cancellation=cancellation
+    )
+    cfn = CloudFormation(
+        s.region, s.max_attempts, s.child_env, mask=workflow.mask, cancellation=cancellation
+    )
     workflow.info(
         f"Teardown of branch `{s.branch}` of Amplify app {s.app_id} ({s.region})"
         + (" — dry run: nothing will be deleted." if s.dry_run else "")
@@ -323,6 +329,39 @@ def _teardown_steps(
     with report.step("Delete branch", workflow) as step:
         existed = teardown.delete_branch(amplify, s.app_id, s.branch)
         step.detail = "deleted" if existed else "already gone"
+
+
+def _wait(
+    s: Settings,
+    amplify: Amplify,
+    after_job_id: int | None,
+    *,
+    job_id: str | None = None,
+    workflow: Workflow,
+    cancellation: Cancellation,
+    report: Report,
+) -> None:
+    """Follow the frontend job: the one given (a manual deployment's), else the webhook's
+    first job after `after_job_id`."""
+    result = JobResult(job_id=job_id)
+    with report.step("Wait for the frontend build", workflow) as step:
+        try:
+            wait_for_job(
+                amplify,
+                workflow,
+                app_id=s.app_id,
+                branch=s.branch,
+                after_job_id=after_job_id,
+                timeout_seconds=s.wait_timeout_minutes * 60,
+                result=result,
+                sleep=cancellation.sleep,
+                cancelled=lambda: cancellation.requested,
+            )
+        finally:
+            report.outputs["job-id"] = result.job_id or ""
+            report.outputs["job-status"] = result.status or ""
+            report.outputs["job-url"] = result.url or report.outputs["job-url"]
+        step.detail = f"job {result.job_id}: {result.status}"
 
 
 def _install_and_deploy(
@@ -404,47 +443,99 @@ def _trigger(
     workflow: Workflow,
     cancellation: Cancellation,
     report: Report,
-) -> dt.datetime | None:
-    """Trigger the frontend build when asked and the branch matches; when it started."""
+) -> tuple[bool, int | None]:
+    """Trigger the frontend build when asked and the branch matches: whether it did, and
+    the branch's newest job id before it (None when the run does not look at jobs)."""
     name = "Trigger frontend build"
     if not s.trigger_frontend:
         report.skip(name, "`trigger-frontend` is off")
-        return None
+        return False, None
     if not s.branch_gets_frontend:
         why = f"branch `{s.branch}` matches no `frontend-branches` pattern ({', '.join(s.frontend_branches)})"
         workflow.info(f"Not triggering the frontend: {why}.")
         report.skip(name, why)
-        return None
+        return False, None
     if cancellation.requested:
         raise Cancelled("the frontend trigger")
     with report.step(name, workflow) as step:
-        if s.webhook_url:
-            hook = webhook.Webhook(_webhook_id(s.webhook_url), s.webhook_url, created=False)
-        else:
-            assert amplify is not None  # noqa: S101 - inputs require a region here
-            hook = webhook.find_or_create_webhook(
-                amplify, workflow, s.app_id, s.branch, s.webhook_description
-            )
-        report.outputs["webhook-id"] = hook.id
-        report.outputs["webhook-created"] = "true" if hook.created else "false"
-        workflow.info(f"Webhook {hook.id} ({'created' if hook.created else 'reused'}).")
-
-        def already_started(since: dt.datetime) -> bool:
-            return bool(amplify and amplify.webhook_jobs_since(s.app_id, s.branch, since))
-
-        triggered = webhook.trigger_frontend_build(
-            hook.url,
+        hook = _webhook(s, amplify, workflow, report)
+        # Before the first POST, when the run reads the branch's jobs anyway (a given
+        # webhook URL and no wait: the POST is the only call the run makes).
+        after: int | None = None
+        if amplify and (s.webhook_url is None or s.wait_for_frontend):
+            after = amplify.newest_job_id(s.app_id, s.branch)
+        triggered = _post_trigger(
+            s,
+            amplify,
+            hook,
+            after=after,
             workflow=workflow,
             cancellation=cancellation,
-            max_attempts=s.max_attempts,
-            already_started=already_started if amplify else None,
+            report=report,
         )
         report.outputs["frontend-triggered"] = "true"
         if s.region:
             report.outputs["job-url"] = console_url(s.region, s.app_id, s.branch)
-        step.detail = f"webhook `{hook.id}`, {triggered.attempts} attempt(s)"
+        step.detail = f"webhook `{report.outputs['webhook-id']}`, {triggered.attempts} attempt(s)"
         workflow.info("Frontend build triggered.")
-    return triggered.started_at
+    return True, after
+
+
+def _webhook(
+    s: Settings, amplify: Amplify | None, workflow: Workflow, report: Report
+) -> webhook.Webhook:
+    """The webhook given, or the branch's marked one, found or created."""
+    if s.webhook_url:
+        hook = webhook.Webhook(_webhook_id(s.webhook_url), s.webhook_url, created=False)
+    else:
+        assert amplify is not None  # noqa: S101 - inputs require a region here
+        hook = webhook.find_or_create_webhook(
+            amplify, workflow, s.app_id, s.branch, s.webhook_description
+        )
+    report.outputs["webhook-id"] = hook.id
+    report.outputs["webhook-created"] = "true" if hook.created else "false"
+    workflow.info(f"Webhook {hook.id} ({'created' if hook.created else 'reused'}).")
+    return hook
+
+
+def _post_trigger(
+    s: Settings,
+    amplify: Amplify | None,
+    hook: webhook.Webhook,
+    *,
+    after: int | None,
+    workflow: Workflow,
+    cancellation: Cancellation,
+    report: Report,
+) -> trigger.Triggered:
+    """POST to the webhook; when the action's own webhook refuses, look it up again once
+    (a concurrent run may have replaced it) and post to the one found."""
+
+    def arrived() -> str | None:
+        assert amplify is not None and after is not None  # noqa: S101 - only then given
+        jobs = amplify.webhook_jobs_after(s.app_id, s.branch, after)
+        return str(jobs[0]["jobId"]) if jobs else None
+
+    def post(url: str) -> trigger.Triggered:
+        return trigger.trigger_frontend_build(
+            url,
+            workflow=workflow,
+            cancellation=cancellation,
+            max_attempts=s.max_attempts,
+            given_url=s.webhook_url is not None,
+            arrived=arrived if after is not None else None,
+        )
+
+    try:
+        return post(hook.url)
+    except trigger.Refused as refused:
+        if s.webhook_url or amplify is None or refused.status not in (401, 403, 404):
+            raise
+        again = _webhook(s, amplify, workflow, report)
+        if again.url == hook.url:
+            raise
+        workflow.info(f"Webhook {hook.id} refused the trigger; posting to webhook {again.id}.")
+        return post(again.url)
 
 
 def _plan(
@@ -470,7 +561,7 @@ def _plan(
         workflow.info(f"- install: `{command}` {where}")
         report.plan("Install", command)
     if s.deploy_backend and pm:
-        command = " ".join(["ampx", *deploy.pipeline_deploy_args(s)])
+        command = shlex.join(["ampx", *deploy.pipeline_deploy_args(s)])
         workflow.info(f"- deploy: `{command}` {where}, with CI=1")
         report.plan("Deploy backend", command)
     if not s.trigger_frontend:

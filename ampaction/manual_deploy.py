@@ -16,21 +16,21 @@ from __future__ import annotations
 
 import re
 import shlex
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from ampaction.amplify import Amplify, AmplifyError
 from ampaction.artifact import Artifact
+from ampaction.cancellation import Cancellation
 from ampaction.errors import ActionError, Cancelled
-from ampaction.process import Cancellation
 from ampaction.retry import Retry, retry_after_seconds, retrying
 from ampaction.workflow import Workflow
 
+# How long stopping an unstarted deployment may take, also after a cancellation.
+ABANDON_PATIENCE = 3.0
 UPLOAD_BUDGET_SECONDS = 900.0  # all attempts of one upload, sleeps included
 # Connect, then the longest pause between two reads of the answer (not the whole upload).
 UPLOAD_TIMEOUT = (10.0, 120.0)
@@ -39,10 +39,8 @@ UPLOAD_TIMEOUT = (10.0, 120.0)
 _NOT_STARTED = "CREATED"
 _PENDING = {_NOT_STARTED, "PENDING"}
 _S3_FIELD = re.compile(r"<(Code|Message)>([^<]{0,200})</\1>")
-CANCEL_CHECK_SECONDS = 0.2
 # The credential in a pre-signed URL: its signature, and the signer's session token.
 _SIGNING_KEYS = ("x-amz-signature", "x-amz-security-token", "x-amz-credential")
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -148,7 +146,7 @@ def _pending_manual_jobs(amplify: Amplify, app_id: str, branch: str) -> list[str
 def _abandon(amplify: Amplify, workflow: Workflow, app_id: str, branch: str, job_id: str) -> None:
     """A deployment that will not be started would block the next run's: stop it."""
     try:
-        amplify.stop_job(app_id, branch, job_id)
+        amplify.stop_job(app_id, branch, job_id, patience=ABANDON_PATIENCE)
         workflow.info(f"Deployment job {job_id} was not started; stopped it.")
     except ActionError as e:
         workflow.warning(
@@ -226,7 +224,7 @@ def _put(url: str, zip_path: Path, cancellation: Cancellation) -> None:
             )
 
     try:
-        response = _unless_cancelled(send, cancellation)
+        response = cancellation.interruptibly(send, "the frontend upload")
     except requests.exceptions.ConnectTimeout:
         raise Retry("connection timed out") from None
     except requests.exceptions.ConnectionError:
@@ -251,30 +249,6 @@ def _put(url: str, zip_path: Path, cancellation: Cancellation) -> None:
         "CreateDeployment; re-run the job to get a new one.",
         title="Frontend upload refused",
     )
-
-
-def _unless_cancelled(call: Callable[[], T], cancellation: Cancellation) -> T:
-    """`call()` in a worker thread, given up on within `CANCEL_CHECK_SECONDS` of a
-    cancellation: an upload can take minutes, and the runner kills us 7.5 s after
-    its SIGTERM. The abandoned thread dies with the process."""
-    outcome: dict[str, Any] = {}
-    done = threading.Event()
-
-    def work() -> None:
-        try:
-            outcome["value"] = call()
-        except BaseException as e:  # handed to the caller's thread as it is
-            outcome["error"] = e
-        finally:
-            done.set()
-
-    threading.Thread(target=work, name="frontend-upload", daemon=True).start()
-    while not done.wait(CANCEL_CHECK_SECONDS):
-        if cancellation.requested:
-            raise Cancelled("the frontend upload")
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]  # type: ignore[no-any-return]
 
 
 def _s3_said(body: str) -> str:

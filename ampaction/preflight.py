@@ -89,7 +89,7 @@ def check_branch(
             "`pipeline-deploy` only deploys branches the app already has: set "
             "`create-branch: true` to have the action create it, connect it in the "
             "Amplify console (App → Branch settings → Add branch), or run "
-            f"`aws amplify create-branch --app-id {app_id} --branch-name {shlex.quote(branch)}`; "
+            f"`{_aws_amplify('create-branch', app_id, branch)}`; "
             "or set `branch` to one the app has.",
             title="Branch not in Amplify app",
         ) from None
@@ -101,8 +101,7 @@ def _auto_build_warning(app_id: str, branch: str) -> Warning:
         f"Auto-build is on for branch `{branch}`: every push also starts an Amplify "
         "build of its own, besides the one this action triggers. Turn it off (step 2 of "
         "Amplify's custom-pipeline guide): Amplify console → Branch settings → disable "
-        f"auto build, or `aws amplify update-branch --app-id {app_id} --branch-name "
-        f"{shlex.quote(branch)} --no-enable-auto-build`.",
+        f"auto build, or `{_aws_amplify('update-branch', app_id, branch, '--no-enable-auto-build')}`.",
     )
 
 
@@ -156,3 +155,10 @@ def read_app(amplify: Amplify, app_id: str) -> dict[str, Any]:
             "`aws-region`, and that the credentials belong to the app's AWS account.",
             title="Amplify app not found",
         ) from None
+
+
+def _aws_amplify(command: str, app_id: str, branch: str, *more: str) -> str:
+    """A command for the user to copy: every value quoted (a branch may hold `;` or `$`)."""
+    return shlex.join(
+        ["aws", "amplify", command, "--app-id", app_id, "--branch-name", branch, *more]
+    )

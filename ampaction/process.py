@@ -1,26 +1,31 @@
 """Child processes (npm, ampx): started, streamed live, and stopped when the runner cancels.
 
-`child_env` is the environment they all run with. Each child runs in its own process group so that a cancellation reaches
+`child_env` is the environment they all run with. Each child runs in its own
+process group so that a cancellation reaches
 npm, node and whatever they started, at once. Output is printed as it comes,
 with workflow commands off (a package's postinstall script must not be able
 to write `::add-mask::` or `::error::`), and its last lines are kept for the
-failure annotation.
+failure annotation. A process the child left behind cannot hold the step:
+reading stops shortly after the child exits, whoever still holds its output.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
+import queue
 import signal
 import subprocess
 import threading
+import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
+from typing import IO
 
+from ampaction.cancellation import Cancellation, signal_group
 from ampaction.workflow import Workflow
+
+__all__ = ["Cancellation", "Finished", "child_env", "job_sets", "pnpm_store", "run_streamed"]
 
 TAIL_LINES = 30
 # The image's folders for programs, after whatever PATH the job set.
@@ -36,6 +41,11 @@ PNPM_STORE_SETTINGS = ("npm_config_store_dir", "pnpm_config_store_dir")
 # After a cancel, the child gets this long to exit before SIGKILL; the runner
 # waits 7.5 s after its SIGTERM (docker stop) before killing us.
 KILL_AFTER_SECONDS = 5.0
+# After the child exits, how long output from what it left behind (a `postinstall`'s
+# `(sleep 45 &)`) is still read: the pipe only ends when every holder closes it.
+OUTPUT_GRACE_SECONDS = 1.0
+_POLL_SECONDS = 0.1
+_END = b""
 
 
 def child_env(env: Mapping[str, str], region: str | None, workspace: Path) -> dict[str, str]:
@@ -84,45 +94,6 @@ def job_sets(env: Mapping[str, str], name: str) -> bool:
     return any(k.lower() == name.lower() and v for k, v in env.items())
 
 
-class Cancellation:
-    """Set once by SIGTERM/SIGINT; everything that could start something checks it."""
-
-    def __init__(self) -> None:
-        self.event = threading.Event()
-        self.signal_name: str | None = None
-        self._children: set[subprocess.Popen[bytes]] = set()
-        self._lock = threading.Lock()
-
-    @property
-    def requested(self) -> bool:
-        return self.event.is_set()
-
-    def sleep(self, seconds: float) -> None:
-        """Sleep that a cancellation cuts short (for retries and polling)."""
-        self.event.wait(max(0.0, seconds))
-
-    def install(self) -> None:
-        """Take SIGTERM and SIGINT from the runner (or Ctrl-C) for this process."""
-        signal.signal(signal.SIGTERM, self._on_signal)
-        signal.signal(signal.SIGINT, self._on_signal)
-
-    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
-        self.signal_name = signal.Signals(signum).name
-        self.event.set()
-        with self._lock:
-            children = list(self._children)
-        for child in children:
-            _signal_group(child, signum)
-
-    def track(self, child: subprocess.Popen[bytes]) -> None:
-        with self._lock:
-            self._children.add(child)
-
-    def untrack(self, child: subprocess.Popen[bytes]) -> None:
-        with self._lock:
-            self._children.discard(child)
-
-
 @dataclass(frozen=True)
 class Finished:
     exit_code: int
@@ -151,30 +122,57 @@ def run_streamed(
     )
     cancellation.track(child)
     if cancellation.requested:  # the signal came between the check and the start
-        _signal_group(child, signal.SIGTERM)
-    killer = threading.Thread(target=_kill_when_stuck, args=(child, cancellation), daemon=True)
-    killer.start()
+        signal_group(child, signal.SIGTERM)
     assert child.stdout is not None  # noqa: S101 - stdout=PIPE
+    lines: queue.Queue[bytes] = queue.Queue()
+    reader = threading.Thread(target=_read, args=(child.stdout, lines), daemon=True)
+    reader.start()
     with workflow.commands_off() as emit:
-        for raw in iter(child.stdout.readline, b""):
-            line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+
+        def show(line: str) -> None:
             tail.append(line)
             emit(line)
+
+        # Only this thread prints: lines read after it stops are dropped, never
+        # printed outside the stop-commands block.
+        _relay(child, lines, cancellation, show)
+    if cancellation.requested:
+        # Whatever the direct child did: what it started may ignore SIGTERM.
+        signal_group(child, signal.SIGKILL)
     code = child.wait()
     cancellation.untrack(child)
     return Finished(exit_code=code, tail=list(tail), cancelled=cancellation.requested)
 
 
-def _kill_when_stuck(child: subprocess.Popen[bytes], cancellation: Cancellation) -> None:
-    while child.poll() is None:
-        if cancellation.event.wait(0.5):
-            try:
-                child.wait(KILL_AFTER_SECONDS)
-            except subprocess.TimeoutExpired:
-                _signal_group(child, signal.SIGKILL)
+def _read(stream: IO[bytes], lines: queue.Queue[bytes]) -> None:
+    for raw in iter(stream.readline, _END):
+        lines.put(raw)
+    lines.put(_END)
+
+
+def _relay(
+    child: subprocess.Popen[bytes],
+    lines: queue.Queue[bytes],
+    cancellation: Cancellation,
+    emit: Callable[[str], None],
+) -> None:
+    """Print the child's lines until its output ends, or it is gone and the grace is over."""
+    deadline = float("inf")
+    seen_cancel = seen_exit = False
+    while True:
+        try:
+            raw = lines.get(timeout=_POLL_SECONDS)
+        except queue.Empty:
+            raw = None
+        if raw == _END:
             return
-
-
-def _signal_group(child: subprocess.Popen[bytes], signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(child.pid, signum)
+        if raw is not None:
+            emit(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+            continue
+        now = time.monotonic()
+        if cancellation.requested and not seen_cancel:
+            seen_cancel, deadline = True, min(deadline, now + KILL_AFTER_SECONDS)
+        if not seen_exit and child.poll() is not None:
+            seen_exit, deadline = True, min(deadline, now + OUTPUT_GRACE_SECONDS)
+        if now >= deadline:
+            return

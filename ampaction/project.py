@@ -8,6 +8,7 @@ and never fetched: the npm packages named `ampx` and `amplify` are not it.
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ class PackageManager:
         words = tuple(w for w in self.install_argv[1:] if not w.startswith("--store-dir="))
         if words and words[0] == self.name:  # `corepack pnpm …`
             words = words[1:]
-        return " ".join([self.name, *words])
+        return shlex.join([self.name, *words])
 
 
 def find_tool(name: str, env: Mapping[str, str]) -> str:

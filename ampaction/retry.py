@@ -87,15 +87,21 @@ def backoff_seconds(attempt: int, retry_after: float | None, left: float) -> flo
     return max(0.0, min(delay, left))
 
 
-def retry_after_seconds(value: str | None) -> float | None:
-    """Seconds to wait from a `Retry-After` header: a number, or an HTTP date."""
+RETRY_AFTER_MOST = 1e8  # seconds: more is "not in this run" all the same
+
+
+def retry_after_seconds(value: str | None, now: dt.datetime | None = None) -> float | None:
+    """Seconds to wait from a `Retry-After` header: a number, or an HTTP date in any of
+    its three forms (a zone-less or `-0000` date is UTC, as HTTP dates always are)."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():
+        return min(float(value), RETRY_AFTER_MOST)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - (now or dt.datetime.now(dt.UTC))).total_seconds())

@@ -1,37 +1,23 @@
-"""The frontend trigger: the branch's incoming webhook, found or created, and the POST to it.
+"""The branch's incoming webhook, found or created (the POST to it is `trigger`'s).
 
 The webhook URL carries the only credential Amplify asks for, so it is
-masked the moment it is known and never leaves this module in a message:
-errors about the POST describe what happened, not where it went.
+masked the moment it is known and never leaves this module in a message.
 
 Concurrent runs (a matrix, two pushes) converge: after creating, look
 again; when several marked webhooks exist for a branch, every run keeps the
 same one (oldest `createTime`, then smallest id) and deletes only extras it
-made itself. A POST whose fate is unknown (a timeout, a connection dropped
-after sending) is checked against the branch's jobs before it is sent again,
-so a retried trigger starts one build.
+made itself.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ampaction.amplify import Amplify
-from ampaction.errors import ActionError, Cancelled
-from ampaction.process import Cancellation
-from ampaction.retry import Retry, retry_after_seconds
-from ampaction.retry import retrying as shared_retrying
+from ampaction.errors import ActionError
 from ampaction.workflow import Workflow
-
-POST_TIMEOUT = (10.0, 30.0)  # connect, read
-TRIGGER_BUDGET_SECONDS = 300.0  # all attempts of one trigger, sleeps included
-# Jobs whose start is this close before our first POST could still be ours:
-# the runner's clock and Amplify's are not the same clock.
-CLOCK_SKEW = dt.timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -61,21 +47,28 @@ def find_or_create_webhook(
     if existing:
         return existing
 
-    made = amplify.create_webhook(app_id, branch, description)
+    made, retried = amplify.create_webhook(app_id, branch, description)
     workflow.mask(made["webhookUrl"])
     # Another run may have created one at the same moment: look again, and
     # let every run settle on the same one.
     settled = find_webhook(amplify, workflow, app_id, branch, description)
     keep = {"webhookId": settled.id, "webhookUrl": settled.url} if settled else made
     if keep["webhookId"] != made["webhookId"]:
-        workflow.info(
-            f"Another run created webhook {keep['webhookId']} at the same time: using it."
-        )
+        if retried:
+            # CreateWebhook answered an error, did create, and the SDK sent it again.
+            workflow.info(
+                f"An earlier try of this run's CreateWebhook did create webhook "
+                f"{keep['webhookId']} (Amplify answered it with an error): using it."
+            )
+        else:
+            workflow.info(
+                f"Another run created webhook {keep['webhookId']} at the same time: using it."
+            )
         try:
             amplify.delete_webhook(made["webhookId"])
         except ActionError as e:
             workflow.warning(f"Could not delete the extra webhook {made['webhookId']}: {e.message}")
-        return Webhook(keep["webhookId"], keep["webhookUrl"], created=False)
+        return Webhook(keep["webhookId"], keep["webhookUrl"], created=retried)
     return Webhook(made["webhookId"], made["webhookUrl"], created=True)
 
 
@@ -91,127 +84,3 @@ def _marked(webhooks: list[dict[str, Any]], branch: str, description: str) -> li
 
 def _timestamp(value: object) -> float:
     return value.timestamp() if isinstance(value, dt.datetime) else float("inf")
-
-
-def start_build_url(url: str) -> str:
-    """The URL with `operation=startbuild`, as the console's curl command has it."""
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    if not any(k == "operation" for k, _ in query):
-        query.append(("operation", "startbuild"))
-    return urlunsplit(parts._replace(query=urlencode(query)))
-
-
-class _Retry(Retry):
-    """One failed POST that is worth another try."""
-
-    def __init__(self, reason: str, retry_after: float | None = None, unknown: bool = False):
-        super().__init__(reason, retry_after)
-        self.unknown = unknown  # Amplify may have received it
-
-
-@dataclass(frozen=True)
-class Triggered:
-    attempts: int
-    started_at: dt.datetime
-
-
-def trigger_frontend_build(
-    url: str,
-    *,
-    workflow: Workflow,
-    cancellation: Cancellation,
-    max_attempts: int,
-    already_started: Callable[[dt.datetime], bool] | None = None,
-    budget_seconds: float = TRIGGER_BUDGET_SECONDS,
-) -> Triggered:
-    """POST `{}` to the webhook until it is accepted; one build, whatever the retries.
-
-    Retried: 429, 5xx, connection errors and timeouts, with exponential
-    backoff and full jitter, `Retry-After` honoured, at most `max_attempts`
-    attempts and `budget_seconds` in all. Other 4xx fail at once.
-    `already_started(since)` tells whether a POST whose fate is unknown did
-    start a build after all (Amplify's response holds no job id).
-    """
-    import requests  # noqa: PLC0415 - only runs that trigger pay for the import
-
-    target = start_build_url(url)
-    started_at = dt.datetime.now(dt.UTC)
-    unknown_before = False
-
-    def post() -> None:
-        nonlocal unknown_before
-        if cancellation.requested:
-            raise Cancelled("the frontend trigger")
-        if unknown_before and already_started and already_started(started_at - CLOCK_SKEW):
-            workflow.info(
-                "The earlier POST did reach Amplify: its build is running; not posting again."
-            )
-            return
-        try:
-            response = requests.post(target, json={}, timeout=POST_TIMEOUT, allow_redirects=False)
-        except requests.exceptions.ConnectTimeout:
-            raise _Retry("connection timed out") from None
-        except requests.exceptions.ConnectionError as e:
-            sent = "NewConnectionError" not in repr(e) and "NameResolutionError" not in repr(e)
-            unknown_before = unknown_before or sent
-            raise _Retry(
-                "connection dropped" if sent else "connection refused", unknown=sent
-            ) from None
-        except requests.exceptions.Timeout:
-            unknown_before = True
-            raise _Retry("no answer in time", unknown=True) from None
-        except requests.exceptions.RequestException as e:
-            raise ActionError(
-                f"The frontend trigger failed: {type(e).__name__}.", title="Frontend trigger failed"
-            ) from None
-        status = response.status_code
-        if status < 300:
-            return
-        if status == 429 or status >= 500:
-            unknown_before = unknown_before or status in (500, 502, 504)
-            raise _Retry(
-                f"HTTP {status} {response.reason}",
-                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
-            )
-        body = response.text.strip().replace("\n", " ")[:300]
-        raise ActionError(
-            f"Amplify refused the frontend trigger: HTTP {status} {response.reason}: {body or '(empty)'}. "
-            + _refusal_help(status),
-            title="Frontend trigger refused",
-        )
-
-    retrying = shared_retrying(
-        "Frontend trigger",
-        workflow=workflow,
-        max_attempts=max_attempts,
-        budget_seconds=budget_seconds,
-        sleep=cancellation.sleep,
-    )
-    try:
-        for attempt in retrying:
-            with attempt:
-                post()
-    except _Retry as e:
-        attempts = retrying.statistics.get("attempt_number", max_attempts)
-        if e.unknown and already_started and already_started(started_at - CLOCK_SKEW):
-            return Triggered(attempts, started_at)
-        raise ActionError(
-            f"The frontend trigger failed after {attempts} attempts: {e.reason}. "
-            "Amplify may be having trouble; re-run the job, or raise `max-attempts`.",
-            title="Frontend trigger failed",
-        ) from None
-    if cancellation.requested:
-        raise Cancelled("the frontend trigger")
-    return Triggered(retrying.statistics.get("attempt_number", 1), started_at)
-
-
-def _refusal_help(status: int) -> str:
-    if status in (401, 403):
-        return (
-            "The webhook's token is not valid (deleted webhook?): drop `webhook-url` to let "
-            "the action create one, or create a new incoming webhook in the Amplify console."
-        )
-    if status == 404:
-        return "The webhook does not exist any more: drop `webhook-url`, or create a new one."
-    return "Check the webhook in the Amplify console (App settings → Build settings → Incoming webhooks)."

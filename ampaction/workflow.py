@@ -1,6 +1,6 @@
 """Everything the action says to the runner: log lines, workflow commands, file commands.
 
-No other module prints `::`. Every line passes `secrets.redact` on its way
+No other module prints `::`. Every line passes `redaction.redact` on its way
 out, and text the action does not control (child output, API error messages,
 library logs) is printed between `::stop-commands::<token>` and `::<token>::`
 so that it cannot issue workflow commands. Formatting and escaping come from
@@ -10,7 +10,7 @@ actions-toolkit; the file paths come from the settings, not from `os.environ`.
 from __future__ import annotations
 
 import logging
-import secrets as _random
+import secrets
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -21,7 +21,7 @@ from typing import TextIO
 from actions_toolkit.command import Command
 from actions_toolkit.file_command import prepare_key_value_message
 
-from ampaction import secrets
+from ampaction import redaction
 
 SUMMARY_LIMIT = 1024 * 1024  # the runner refuses a step summary above 1 MiB
 _CUT_NOTICE = b"\n\n_(summary cut: the runner accepts at most 1 MiB)_\n"
@@ -36,14 +36,21 @@ class Workflow:
         output_file: Path | None = None,
         summary_file: Path | None = None,
         out: TextIO | None = None,
+        on_github: bool = True,
     ):
         self.output_file = output_file
+        # `::add-mask::` means something only to GitHub's runner: GitLab, CodeCatalyst
+        # or a shell would print the secret as it is. Redaction alone keeps it out there.
+        self.on_github = on_github
         self.summary_file = summary_file
         self.out = out or sys.stdout
         self._lock = threading.Lock()
         self._summary_size = 0
         self._summary_cut = False
         self._masked: set[str] = set()
+        # A runner file that could not be written (a missing folder): said once, and the
+        # run fails, but the rest of the report still goes out.
+        self.file_failed = False
 
     # -- plain lines -------------------------------------------------------
 
@@ -54,7 +61,7 @@ class Workflow:
 
     def info(self, message: str) -> None:
         """A line of the action's own; it never starts a workflow command."""
-        for line in secrets.redact(message).splitlines() or [""]:
+        for line in redaction.redact(message).splitlines() or [""]:
             if line.lstrip().startswith("::") or "##[" in line:
                 self.untrusted([line])
             else:
@@ -69,33 +76,35 @@ class Workflow:
     @contextmanager
     def commands_off(self) -> Iterator[Callable[[str], None]]:
         """Switch workflow commands off while streaming untrusted lines (child output)."""
-        token = _random.token_hex(16)
+        token = secrets.token_hex(16)
         self._command("stop-commands", token)
         try:
-            yield lambda line: self._write(secrets.redact(line))
+            yield lambda line: self._write(redaction.redact(line))
         finally:
             self._write(f"::{token}::")
 
     # -- workflow commands ------------------------------------------------
 
     def _command(self, name: str, message: str = "", **properties: str) -> None:
-        self._write(str(Command(name, dict(properties), secrets.redact(message))))
+        self._write(str(Command(name, dict(properties), redaction.redact(message))))
 
     def mask(self, secret: str) -> None:
         """Mask a secret in the runner's log from now on, and in everything we print."""
-        for form in secrets.register(secret):
+        for form in redaction.register(secret):
             if form in self._masked:
                 continue
             self._masked.add(form)
+            if not self.on_github:
+                continue
             # Not via _command: redacting the mask command would mask nothing.
             self._write(str(Command("add-mask", {}, form)))
 
     def error(self, message: str, *, title: str | None = None) -> None:
-        props = {"title": secrets.redact(title)} if title else {}
+        props = {"title": redaction.redact(title)} if title else {}
         self._command("error", message, **props)
 
     def warning(self, message: str, *, title: str | None = None) -> None:
-        props = {"title": secrets.redact(title)} if title else {}
+        props = {"title": redaction.redact(title)} if title else {}
         self._command("warning", message, **props)
 
     @contextmanager
@@ -111,13 +120,12 @@ class Workflow:
 
     def set_output(self, name: str, value: str) -> None:
         """Write an output with a random heredoc delimiter, so no value can end it early."""
-        value = secrets.redact(value)
-        if self.output_file is None:
+        value = redaction.redact(value)
+        if self.output_file is None or not self._append(
+            self.output_file, (prepare_key_value_message(name, value) + "\n").encode(), "outputs"
+        ):
             # Outside GitHub (GitLab, CodeCatalyst) there is no output file: say it in the log.
             self.info(f"output {name}={value}")
-            return
-        with self.output_file.open("a", encoding="utf-8", newline="") as f:
-            f.write(prepare_key_value_message(name, value) + "\n")
 
     def add_summary(self, markdown: str) -> None:
         """Append Markdown to the job summary, staying under the runner's 1 MiB limit."""
@@ -125,15 +133,29 @@ class Workflow:
             return
         if self._summary_cut:
             return
-        data = secrets.redact(markdown).encode("utf-8")
+        data = redaction.redact(markdown).encode("utf-8")
         room = SUMMARY_LIMIT - len(_CUT_NOTICE) - self._summary_size
         if len(data) > room:
             # Whole lines only, then say so: a cut mid-character or mid-table reads badly.
             data = data[: max(0, room)].rsplit(b"\n", 1)[0] + _CUT_NOTICE
             self._summary_cut = True
         self._summary_size += len(data)
-        with self.summary_file.open("ab") as f:
-            f.write(data)
+        self._append(self.summary_file, data, "job summary")
+
+    def _append(self, path: Path, data: bytes, what: str) -> bool:
+        try:
+            with path.open("ab") as f:
+                f.write(data)
+        except OSError as e:
+            if not self.file_failed:
+                self.error(
+                    f"Could not write the step's {what} to `{path}`: {e.strerror or e}. The "
+                    "runner gives this file; a step before this one may have removed its folder.",
+                    title="Runner file not writable",
+                )
+            self.file_failed = True
+            return False
+        return True
 
     # -- library logging --------------------------------------------------
 

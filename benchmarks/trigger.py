@@ -82,9 +82,10 @@ curl -fsS -o /dev/null -X POST -H 'Content-Type: application/json' -d '{}' \
 GOAL_RATIO = {"warm": 0.9, "cold": 0.55}
 GOAL_ACTION_SECONDS = 0.5
 # GetBranch and GetApp (preflight: the branch, the app's repository and build spec),
-# ListWebhooks; cold adds CreateWebhook and the ListWebhooks that settles concurrent
-# runs on one webhook.
-GOAL_CALLS = {"warm": 3, "cold": 5}
+# ListWebhooks, and the ListJobs that notes the branch's newest job before the POST
+# (so that a lost POST is checked by job id, not clock); cold adds CreateWebhook and
+# the ListWebhooks that settles concurrent runs on one webhook.
+GOAL_CALLS = {"warm": 4, "cold": 6}
 GOAL_POSTS = 1
 
 

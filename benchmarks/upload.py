@@ -39,8 +39,8 @@ import boto3  # noqa: E402
 from amplify_sim import AmplifySimulator  # noqa: E402
 
 from ampaction.artifact import prepare  # noqa: E402
+from ampaction.cancellation import Cancellation  # noqa: E402
 from ampaction.manual_deploy import upload  # noqa: E402
-from ampaction.process import Cancellation  # noqa: E402
 from ampaction.workflow import Workflow  # noqa: E402
 
 APP_ID = "d1a2b3c4d5e6f7"

@@ -467,6 +467,7 @@ def test_a_previews_whole_life_counted(run_action, sim, cfn, github, pr_event, c
         "amplify:CreateBranch": 1,
         "amplify:ListWebhooks": 2,
         "amplify:CreateWebhook": 1,
+        "amplify:ListJobs": 1,  # the branch's newest job, noted before the POST
         "amplify:Webhook": 1,
         "github:GET": 1,
         "github:POST": 1,
@@ -478,6 +479,7 @@ def test_a_previews_whole_life_counted(run_action, sim, cfn, github, pr_event, c
             "amplify:GetApp": 1,
             "amplify:GetBranch": 1,
             "amplify:ListWebhooks": 1,
+            "amplify:ListJobs": 1,
             "amplify:Webhook": 1,
             "github:GET": 1,
             "github:PATCH": 1,

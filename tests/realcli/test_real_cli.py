@@ -50,7 +50,7 @@ LOOPBACK_ONLY = {
 EVERY_OPTION = {"outputs-format": "json", "outputs-version": "1.4", "outputs-out-dir": "src"}
 EXPECTED_ARGV = (
     f"ampx pipeline-deploy --branch main --app-id {APP_ID} "
-    "--outputs-format json --outputs-version 1.4 --outputs-out-dir src"
+    "--outputs-format json --outputs-version 1.4 --outputs-out-dir=src"
 )
 # yargs' words when it rejects a command line.
 USAGE_ERRORS = (

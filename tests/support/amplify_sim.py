@@ -30,6 +30,7 @@ import io
 import json
 import re
 import secrets
+import signal
 import socket
 import sys
 import threading
@@ -1502,6 +1503,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args(argv)
+    # Ctrl-C stops it even when started by a shell that ignores SIGINT for what it
+    # runs in the background (POSIX shells without job control do), as test runs are.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     sim = AmplifySimulator(args.host, args.port, verbose=not args.quiet)
     sim.start()
     try:

@@ -27,6 +27,8 @@ class ActionRun:
     seconds: float
     workspace: Path
     record_file: Path
+    # Off GitHub nothing consumes `::add-mask::`: the whole log is what a user sees.
+    on_github: bool = True
 
     @property
     def log(self) -> str:

@@ -37,9 +37,10 @@ class Harness:
 def leaks(runs: Sequence[ActionRun], tokens: set[str]) -> list[str]:
     found = []
     for n, run in enumerate(runs):
+        shown = shown_lines if run.on_github else str
         texts = {
-            "stdout": shown_lines(run.stdout),
-            "stderr": shown_lines(run.stderr),
+            "stdout": shown(run.stdout),
+            "stderr": shown(run.stderr),
             "outputs": json.dumps(run.outputs),
             "summary": run.summary,
         }

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ampaction import secrets
+from ampaction import redaction
 from ampaction.artifact import ArtifactError, index_below_root, prepare, source_problem
 from ampaction.manual_deploy import _s3_said
 from ampaction.ownership import give_back
@@ -140,17 +140,17 @@ def test_only_s3s_code_and_message_are_repeated():
 
 
 def test_an_upload_signature_is_redacted_before_the_url_is_known():
-    secrets.forget_all()
+    redaction.forget_all()
     body = (
         '{"jobId": "3", "zipUploadUrl": "https://b.s3.amazonaws.com/a/b/3.zip?X-Amz-Algorithm=A'
         '&X-Amz-Credential=ASIA%2F20260101%2Fs3&X-Amz-Security-Token=IQoJb3JpZ2lu&X-Amz-Signature=f00d"}'
     )
-    shown = secrets.redact(body)
+    shown = redaction.redact(body)
     for secret in ("ASIA%2F20260101", "IQoJb3JpZ2lu", "f00d"):
         assert secret not in shown
     assert "X-Amz-Signature=***" in shown and "3.zip?X-Amz-Algorithm=A" in shown
     encoded = "https%3A%2F%2Fb%2F3.zip%3FX-Amz-Signature%3Df00d%26x%3D1"
-    assert "f00d" not in secrets.redact(encoded)
+    assert "f00d" not in redaction.redact(encoded)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="chown needs root")

@@ -12,12 +12,13 @@ import re
 import pytest
 from support.runner import CommandLog, parse_key_values
 
-from ampaction import secrets
+from ampaction import redaction
 from ampaction.errors import BadInputs
 from ampaction.inputs import raw_inputs, read_settings
 from ampaction.report import Report, Step
 from ampaction.retry import retry_after_seconds as _retry_after
-from ampaction.webhook import _marked, start_build_url
+from ampaction.trigger import start_build_url
+from ampaction.webhook import _marked
 from ampaction.workflow import Workflow
 
 URL = "https://webhooks.amplify.us-east-1.amazonaws.com/prod/webhooks?id=abc&token=S3cr3tT0ken%2Bx"
@@ -25,9 +26,9 @@ URL = "https://webhooks.amplify.us-east-1.amazonaws.com/prod/webhooks?id=abc&tok
 
 @pytest.fixture(autouse=True)
 def _fresh_secrets():
-    secrets.forget_all()
+    redaction.forget_all()
     yield
-    secrets.forget_all()
+    redaction.forget_all()
 
 
 def test_inputs_arrive_hyphenated_underscored_or_as_flags():
@@ -77,12 +78,12 @@ def test_bad_inputs_come_in_input_order(tmp_path):
 
 
 def test_redaction_covers_the_token_alone_and_encoded():
-    forms = secrets.register(URL)
+    forms = redaction.register(URL)
     assert "S3cr3tT0ken+x" in forms  # the token as the query decodes it
     text = (
         f"POST {URL} failed; token=S3cr3tT0ken%2Bx; {URL.replace(':', '%3A').replace('/', '%2F')}"
     )
-    clean = secrets.redact(text)
+    clean = redaction.redact(text)
     assert "S3cr3tT0ken" not in clean
     assert "***" in clean
 

@@ -4,7 +4,6 @@ the waiting code share (a 10-minute build takes no real 10 minutes)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 
 import pytest
@@ -50,7 +49,9 @@ def trigger_and_wait(sim, clock, plan, *, timeout=1800.0, appear_delay=0.0):
     sim.set_job_plan(APP_ID, "main", plan)
     sim.job_appear_delay = appear_delay
     hook = sim.add_webhook(APP_ID, "main", "amplify-pipeline-deploy")
-    triggered_at = dt.datetime.fromtimestamp(clock(), dt.UTC)
+    # The branch's newest job before the POST, as the trigger notes it (from the server's
+    # record here, so that faults scripted for ListJobs hit the wait's own calls).
+    after_job_id = max((int(j["jobId"]) for j in sim.jobs(APP_ID, "main")), default=0)
     requests.post(hook["webhookUrl"], json={}, timeout=5).raise_for_status()
     sim.clear_requests()
     out = io.StringIO()
@@ -63,7 +64,7 @@ def trigger_and_wait(sim, clock, plan, *, timeout=1800.0, appear_delay=0.0):
             Workflow(out=out),
             app_id=APP_ID,
             branch="main",
-            triggered_at=triggered_at,
+            after_job_id=after_job_id,
             timeout_seconds=timeout,
             result=result,
             clock=clock,
@@ -158,3 +159,87 @@ def test_polls_survive_throttling_and_5xx(world, clock, operation):
 
     assert error is None and result.status == "SUCCEED"
     assert world.count(operation) >= 3
+
+
+def _post_webhook(sim, plan):
+    """Another POST to the branch's webhook: a job with `plan`, as a second run makes."""
+    sim.set_job_plan(APP_ID, "main", plan)
+    hook = sim.webhooks(APP_ID)[0]
+    requests.post(hook["webhookUrl"], json={}, timeout=5).raise_for_status()
+
+
+def test_two_webhook_jobs_after_the_trigger_make_no_claim_of_either(world, clock):
+    """Run A's build fails, run B's succeeds: A must not report B's SUCCEED."""
+    world.set_job_plan(APP_ID, "main", [("RUNNING", 5.0), ("FAILED", None)])
+    hook = world.add_webhook(APP_ID, "main", "amplify-pipeline-deploy")
+    requests.post(hook["webhookUrl"], json={}, timeout=5).raise_for_status()  # ours: job 1
+    _post_webhook(world, [("RUNNING", 5.0), ("SUCCEED", None)])  # the other run's: job 2
+
+    result = JobResult()
+    with pytest.raises(ActionError) as raised:
+        wait_for_job(
+            Amplify("us-east-1", 3, {}),
+            Workflow(out=io.StringIO()),
+            app_id=APP_ID,
+            branch="main",
+            after_job_id=0,
+            timeout_seconds=600,
+            result=result,
+            clock=clock,
+            sleep=clock.sleep,
+        )
+
+    assert raised.value.title == "Frontend build uncertain"
+    assert "jobs 1 (" in raised.value.message and "2 (" in raised.value.message
+    assert "concurrency" in raised.value.message
+    assert result.status is None and result.job_id is None
+
+
+def test_a_second_webhook_job_appearing_while_ours_runs_makes_no_claim(world, clock):
+    class SecondRunClock(FakeClock):
+        def sleep(self, seconds: float) -> None:
+            super().sleep(seconds)
+            if self.now - start > 20 and len(world.jobs(APP_ID, "main")) == 1:
+                _post_webhook(world, [("SUCCEED", None)])
+
+    second = SecondRunClock()
+    second.now = clock.now
+    world.clock = second
+    start = second.now
+    result, error, _, _ = trigger_and_wait(
+        world, second, [("RUNNING", 120.0), ("FAILED", None)], timeout=600
+    )
+
+    assert error is not None and error.title == "Frontend build uncertain"
+    assert len(world.jobs(APP_ID, "main")) == 2
+    assert result.status is None
+
+
+def test_release_and_manual_jobs_after_the_trigger_are_never_taken_for_ours(world, clock):
+    world.add_job(APP_ID, "main", "RELEASE")  # job 1: a push, with auto-build on
+    world.set_job_plan(APP_ID, "main", [("RUNNING", 30.0), ("SUCCEED", None)])
+    hook = world.add_webhook(APP_ID, "main", "amplify-pipeline-deploy")
+    requests.post(hook["webhookUrl"], json={}, timeout=5).raise_for_status()  # job 2: ours
+    world.add_job(APP_ID, "main", "MANUAL")  # job 3: someone in the console
+
+    result = wait_for_job(
+        Amplify("us-east-1", 3, {}),
+        Workflow(out=io.StringIO()),
+        app_id=APP_ID,
+        branch="main",
+        after_job_id=0,
+        timeout_seconds=600,
+        result=JobResult(),
+        clock=clock,
+        sleep=clock.sleep,
+    )
+
+    assert result.job_id == "2" and result.status == "SUCCEED"
+
+
+def test_amplifys_clock_behind_the_runners_does_not_hide_the_job(world, clock):
+    """Job ids, not start times: with Amplify's clock a minute behind, the job is found."""
+    world.clock = lambda: clock() - 60
+    result, error, _, _ = trigger_and_wait(world, clock, [("RUNNING", 30.0), ("SUCCEED", None)])
+
+    assert error is None and result.job_id == "1" and result.status == "SUCCEED"

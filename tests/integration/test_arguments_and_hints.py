@@ -1,0 +1,54 @@
+"""What reaches a command line: values the CLI could read as flags, and the commands
+the action suggests for the user to copy, quoted as a shell reads them."""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+import pytest
+from support.action import APP_ID
+
+
+@pytest.mark.parametrize("folder", ["--help", "--branch=prod"])
+def test_an_outputs_folder_that_looks_like_a_flag_stays_the_folder(run_action, sim, folder):
+    run = run_action({"outputs-out-dir": folder, "trigger-frontend": "false"})
+
+    assert run.exit_code == 0, run.log
+    (call,) = run.ampx_calls()
+    assert folder not in call["argv"]  # never an argument of its own
+    assert f"--outputs-out-dir={folder}" in call["argv"]
+    assert (run.workspace / folder / "amplify_outputs.json").is_file()
+
+
+def test_the_deploy_runs_through_npx_offline_and_never_installing(run_action, sim):
+    run = run_action({"trigger-frontend": "false"})
+
+    assert run.exit_code == 0, run.log
+    (line,) = [line for line in run.stdout.splitlines() if " ampx pipeline-deploy" in line]
+    assert re.fullmatch(
+        rf"\$ \S*/npx --offline --no-install ampx pipeline-deploy --branch main --app-id {APP_ID}",
+        line,
+    ), line
+
+
+def test_a_suggested_command_quotes_a_branch_a_shell_would_split(run_action, sim):
+    branch = "feat;touch$IFS/tmp/x"
+
+    run = run_action({"branch": branch, "install": "false", "deploy-backend": "false"})
+
+    assert run.exit_code == 1
+    (error,) = run.errors()
+    command = f"aws amplify create-branch --app-id {APP_ID} --branch-name {shlex.quote(branch)}"
+    assert f"`{command}`" in error
+    assert shlex.split(command)[-1] == branch
+
+
+def test_a_suggested_command_for_auto_build_quotes_the_branch(run_action, sim):
+    branch = "feat;echo$IFS"
+    sim.add_branch(APP_ID, branch, enable_auto_build=True)
+
+    run = run_action({"branch": branch, "install": "false", "deploy-backend": "false"})
+
+    (warning,) = [c.message for c in run.commands.named("warning")]
+    assert f"--branch-name {shlex.quote(branch)} --no-enable-auto-build" in warning

@@ -1,0 +1,74 @@
+"""What a child process leaves behind cannot hold the step: a background process
+holding its output, or one that ignores SIGTERM when the run is cancelled."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from support.action import ROOT
+from support.entrypoint import entrypoint_env
+from support.fixtures import copy_project, wait_for_file
+from support.runner import CommandLog, RunnerFiles
+
+
+def _alive(pid: int) -> bool:
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and not stat.read_text().split(") ")[1].startswith("Z")
+
+
+@pytest.fixture
+def leftover(tmp_path):
+    """The pid file of the background process the stub CLI leaves; killed after the test."""
+    pid_file = tmp_path / "background.pid"
+    yield pid_file
+    if pid_file.exists() and _alive(int(pid_file.read_text())):
+        os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+
+def test_a_background_process_holding_the_output_does_not_hold_the_step(run_action, sim, leftover):
+    run = run_action(
+        {"wait-for-frontend": "false"},
+        job_env={"STUB_AMPX_BACKGROUND": "hold", "STUB_AMPX_BACKGROUND_PID": str(leftover)},
+        timeout=100,  # the leftover sleeps 300 s: the run must not wait for it
+    )
+
+    assert run.exit_code == 0, run.log
+    assert _alive(int(leftover.read_text()))  # it was still holding the output
+    assert run.outputs["backend-deployed"] == "true"
+    assert sim.count("Webhook") == 1
+
+
+def test_a_cancelled_run_kills_what_ignores_sigterm_and_exits_130(tmp_path, sim, leftover):
+    started = tmp_path / "ampx-started"
+    workspace = copy_project("gen2-app", tmp_path / "ws")
+    files = RunnerFiles(tmp_path / "runner", workspace)
+    job_env = {
+        "STUB_AMPX_SLEEP": "60",
+        "STUB_AMPX_STARTED": str(started),
+        "STUB_AMPX_BACKGROUND": "ignore-term",
+        "STUB_AMPX_BACKGROUND_PID": str(leftover),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "entrypoint.py")],
+        env=entrypoint_env(sim, files, job_env=job_env),
+        cwd=workspace,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    wait_for_file(started, proc, timeout=60)
+    wait_for_file(leftover, proc, timeout=10)
+
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=60)  # the leftover would hold it 300 s
+
+    assert proc.returncode == 130
+    (error,) = CommandLog.parse(out).errors()
+    assert "Cancelled during deploy" in error
+    assert not _alive(int(leftover.read_text()))
+    assert sim.count("Webhook") == 0

@@ -1,0 +1,70 @@
+"""The webhook the action finds or creates: a CreateWebhook that answered an error
+but did create, and a webhook replaced by a concurrent run before the POST."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import boto3
+from support.action import APP_ID, CREDENTIALS
+
+OFF = {"install": "false", "deploy-backend": "false"}
+MARK = "amplify-pipeline-deploy"
+
+
+def test_a_create_answered_500_that_did_create_is_reported_created(run_action, sim):
+    sim.fail("CreateWebhook", 500, after_effect=True)  # created, then answered 500
+
+    run = run_action(OFF)
+
+    assert run.exit_code == 0, run.log
+    assert sim.count("CreateWebhook") == 2  # the SDK sent it again
+    (kept,) = [w for w in sim.webhooks(APP_ID) if w["description"] == MARK]
+    assert run.outputs["webhook-created"] == "true"
+    assert run.outputs["webhook-id"] == kept["webhookId"]
+    assert "Another run" not in run.log
+    assert sim.count("Webhook") == 1
+
+
+def test_a_webhook_replaced_before_the_post_is_looked_up_again_and_used(run_action, sim):
+    old = sim.add_webhook(APP_ID, "main", MARK)
+    sim.fail("ListJobs", 200, delay=2.0)  # the moment between finding it and posting
+    replaced: dict[str, str] = {}
+
+    def concurrent_run() -> None:
+        while sim.count("ListWebhooks") < 1:
+            time.sleep(0.05)
+        client = boto3.client(
+            "amplify",
+            endpoint_url=sim.url,
+            region_name="us-east-1",
+            aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        )
+        client.delete_webhook(webhookId=old["webhookId"])
+        replaced.update(sim.add_webhook(APP_ID, "main", MARK))
+
+    other = threading.Thread(target=concurrent_run, daemon=True)
+    other.start()
+    run = run_action(OFF)
+    other.join(timeout=10)
+
+    assert run.exit_code == 0, run.log
+    assert [r.status for r in sim.requests if r.operation == "Webhook"] == [403, 200]
+    assert run.outputs["webhook-id"] == replaced["webhookId"]
+    assert len(sim.jobs(APP_ID, "main")) == 1
+
+
+def test_a_refusal_of_the_actions_own_webhook_never_advises_dropping_webhook_url(run_action, sim):
+    sim.add_webhook(APP_ID, "main", MARK)
+    sim.fail("Webhook", 403)
+
+    run = run_action(OFF)
+
+    assert run.exit_code == 1
+    (error,) = run.errors()
+    assert "HTTP 403" in error
+    assert "webhook-url" not in error
+    assert sim.count("ListWebhooks") == 2  # looked it up again once: the same one
+    assert sim.count("Webhook") == 1
