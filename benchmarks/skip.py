@@ -1,0 +1,208 @@
+"""What skipping saves: a restored node_modules, and a backend that has not changed.
+
+    .venv/bin/python benchmarks/skip.py                 # both parts
+    .venv/bin/python benchmarks/skip.py install         # needs the npm registry (~4 min)
+    .venv/bin/python benchmarks/skip.py backend --deploy-seconds 30
+
+**install**, on the real Gen 2 lockfile (tests/fixtures/real-cli-app, 1393
+packages), through the action's own install step (`deploy.install`, its
+settings and environment, so the npm cache is `<workspace>/.npm-cache`):
+
+- cold: no node_modules, empty npm cache: `npm ci`;
+- warm: node_modules removed, npm cache kept (the `.npm-cache` recipe): `npm ci`;
+- restored: node_modules as actions/cache brings it back (a tar of it,
+  extracted; that extraction is timed on its own, as the cache's cost, and
+  is not the action's): the action's check, which skips `npm ci`.
+
+Goal: restored <= 0.05 x cold.
+
+**backend**, a whole run of the entrypoint with `skip-unchanged-backend: true`
+against the local Amplify server (as the tests run it), on the stub-CLI project
+(tests/fixtures/gen2-app): a run that deploys (a changed file under amplify/)
+against a run after a frontend-only change. The stub CLI sleeps
+`--deploy-seconds` (STUB_AMPX_SLEEP; default 30 s, inside the 25-45 s the real
+`pipeline-deploy` spent on synthesis and type checks of a minimal backend
+here, before it would reach CloudFormation, which a real deploy then adds).
+Goal: skipped run <= 0.1 x deploying run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "support"))
+
+from amplify_sim import AmplifySimulator  # noqa: E402
+from fixtures import copy_project  # noqa: E402
+from runner import RunnerFiles, runner_env  # noqa: E402
+
+from ampaction import deploy, inputs, project  # noqa: E402
+from ampaction.process import Cancellation  # noqa: E402
+from ampaction.workflow import Workflow  # noqa: E402
+
+LOCK_PROJECT = ROOT / "tests" / "fixtures" / "real-cli-app"
+APP_ID = "d1a2b3c4d5e6f7"
+INSTALL_GOAL = 0.05
+BACKEND_GOAL = 0.1
+
+
+# -- install ---------------------------------------------------------------------
+
+
+def timed_install(workspace: Path, env: dict[str, str]) -> tuple[float, str]:
+    """The action's install step, timed; and what it logged."""
+    settings = inputs.read_settings(
+        {**env, "GITHUB_WORKSPACE": str(workspace), "INPUT_APP-ID": APP_ID},
+        ["--branch", "main", "--deploy-backend", "false", "--trigger-frontend", "false"],
+    )
+    pm = project.package_manager(settings.working_directory, "auto", settings.child_env)
+    log = io.StringIO()
+    start = time.perf_counter()
+    detail = deploy.install(settings, pm, Workflow(out=log), Cancellation())
+    seconds = time.perf_counter() - start
+    return seconds, f"{detail}\n{log.getvalue()}"
+
+
+def bench_install() -> bool:
+    env = {k: v for k, v in os.environ.items() if k.lower() != "npm_config_cache"}
+    with tempfile.TemporaryDirectory(prefix="skip-bench-") as tmp:
+        workspace = Path(tmp) / "app"
+        shutil.copytree(LOCK_PROJECT, workspace)
+        packages = len(json.loads((workspace / "package-lock.json").read_text())["packages"])
+        print(f"real Gen 2 lockfile: {packages - 1} packages")
+
+        cold, _ = timed_install(workspace, env)
+        size = sum(f.stat().st_size for f in (workspace / "node_modules").rglob("*") if f.is_file())
+        print(f"cold npm ci:            {cold:7.2f} s  (node_modules: {size / 2**20:.0f} MiB)")
+
+        shutil.rmtree(workspace / "node_modules")
+        warm, _ = timed_install(workspace, env)
+        print(f"warm-cache npm ci:      {warm:7.2f} s")
+
+        archive = Path(tmp) / "node_modules.tar"
+        with tarfile.open(archive, "w") as tar:
+            tar.add(workspace / "node_modules", arcname="node_modules")
+        shutil.rmtree(workspace / "node_modules")
+        start = time.perf_counter()
+        with tarfile.open(archive) as tar:
+            tar.extractall(workspace, filter="tar")
+        restore = time.perf_counter() - start
+        archive.unlink()
+        print(f"(restoring node_modules from a local tar, the cache's part: {restore:.1f} s)")
+
+        restored, said = timed_install(workspace, env)
+        assert "Not running `npm ci`" in said, said
+        print(f"restored node_modules:  {restored:7.2f} s  ({said.splitlines()[1]})")
+
+    ratio = restored / cold
+    ok = ratio <= INSTALL_GOAL
+    print(
+        f"restored/cold = {ratio:.4f} ({'meets' if ok else 'misses'} the goal of <= {INSTALL_GOAL})"
+    )
+    print(f"warm/cold     = {warm / cold:.2f}")
+    return ok
+
+
+# -- backend ---------------------------------------------------------------------
+
+
+def run_entrypoint(
+    sim: AmplifySimulator, workspace: Path, runner: Path, sleep: float
+) -> tuple[float, dict[str, str]]:
+    files = RunnerFiles(runner, workspace)
+    spec = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    declared = {name: str(i.get("default", "")) for name, i in spec["inputs"].items()}
+    env = runner_env(
+        {"app-id": APP_ID, "branch": "main", "skip-unchanged-backend": "true"},
+        files,
+        declared=declared,
+        job_env={
+            "AWS_ENDPOINT_URL_AMPLIFY": sim.url,
+            "AWS_ACCESS_KEY_ID": "AKIDTEST",
+            "AWS_SECRET_ACCESS_KEY": "secret",
+            "AWS_REGION": "us-east-1",
+            "STUB_AMPX_SLEEP": str(sleep),
+        },
+    )
+    env["PYTHONPATH"] = str(ROOT)
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "entrypoint.py")],
+        env=env,
+        cwd=workspace,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"the action failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+    return seconds, files.outputs()
+
+
+def bench_backend(sleep: float, rounds: int) -> bool:
+    deploys, skips = [], []
+    with tempfile.TemporaryDirectory(prefix="skip-bench-") as tmp, AmplifySimulator() as sim:
+        sim.add_app(APP_ID)
+        sim.add_branch(APP_ID, "main")
+        workspace = copy_project("gen2-app", Path(tmp) / "workspace")
+        (workspace / "src").mkdir()
+        for n in range(rounds):
+            # A commit that changes the backend: deploys.
+            (workspace / "amplify" / "backend.ts").write_text(f"// backend change {n}\n")
+            seconds, out = run_entrypoint(sim, workspace, Path(tmp) / f"d{n}", sleep)
+            assert out["backend-skipped"] == "false" and out["backend-deployed"] == "true"
+            deploys.append(seconds)
+            # A frontend-only commit: skips install and deploy, triggers the frontend.
+            (workspace / "src" / "App.tsx").write_text(f"export const v = {n};\n")
+            seconds, out = run_entrypoint(sim, workspace, Path(tmp) / f"s{n}", sleep)
+            assert out["backend-skipped"] == "true" and out["frontend-triggered"] == "true"
+            skips.append(seconds)
+            print(
+                f"round {n + 1}: deploying run {deploys[-1]:6.2f} s, skipped run {skips[-1]:5.2f} s"
+            )
+    deploy_s, skip_s = statistics.median(deploys), statistics.median(skips)
+    ratio = skip_s / deploy_s
+    ok = ratio <= BACKEND_GOAL
+    print(
+        f"whole run, median of {rounds}: deploys {deploy_s:.2f} s (stub CLI sleeping {sleep:g} s), "
+        f"frontend-only change {skip_s:.2f} s"
+    )
+    print(
+        f"skipped/deploying = {ratio:.3f} ({'meets' if ok else 'misses'} the goal of <= {BACKEND_GOAL})"
+    )
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("part", nargs="?", choices=("install", "backend", "all"), default="all")
+    parser.add_argument("--deploy-seconds", type=float, default=30.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    ok = True
+    if args.part in ("install", "all"):
+        ok = bench_install() and ok
+    if args.part in ("backend", "all"):
+        ok = bench_backend(args.deploy_seconds, args.rounds) and ok
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
