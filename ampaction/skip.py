@@ -172,13 +172,11 @@ def _missing_on_disk(project: Path, installed: Mapping[str, Any]) -> str:
         if not _in_node_modules(key):
             continue
         folder = project / key
-        if entry.get("link"):
-            found = folder.exists()
-        else:
-            manifest = _read_json(folder / "package.json")
-            found = manifest is not None and manifest.get("version") == entry.get("version")
-        if not found:
+        manifest = None if entry.get("link") else _read_json(folder / "package.json")
+        if not folder.exists() or (not entry.get("link") and manifest is None):
             return f"`{_name(key)}` is missing from node_modules"
+        if manifest is not None and manifest.get("version") != entry.get("version"):
+            return f"`{_name(key)}` in node_modules is not the version npm installed"
     return ""
 
 
