@@ -16,6 +16,12 @@ settings and environment, so the npm cache is `<workspace>/.npm-cache`):
 
 Goal: restored <= 0.05 x cold.
 
+**others**: pnpm and yarn, which the action always runs, on the same
+dependencies (pnpm-lock.yaml made by `pnpm import` from the npm lockfile; yarn.lock
+by a first `yarn install`): their install through the action with an empty
+node_modules and a warm store/cache, then again with node_modules in place, to
+show that they skip a matching install themselves.
+
 **backend**, a whole run of the entrypoint with `skip-unchanged-backend: true`
 against the local Amplify server (as the tests run it), on the stub-CLI project
 (tests/fixtures/gen2-app): a run that deploys (a changed file under amplify/)
@@ -118,6 +124,59 @@ def bench_install() -> bool:
     return ok
 
 
+# -- pnpm and yarn ---------------------------------------------------------------
+
+PNPM = "pnpm@10.34.9"
+YARN = "yarn@4.18.1"
+
+
+def prepare(workspace: Path, manager: str, env: dict[str, str]) -> None:
+    """The real dependencies with a lockfile of `manager` (untimed: the registry's part)."""
+    manifest = json.loads((workspace / "package.json").read_text())
+    manifest["packageManager"] = manager
+    (workspace / "package.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    settings = inputs.read_settings(
+        {**env, "GITHUB_WORKSPACE": str(workspace), "INPUT_APP-ID": APP_ID},
+        ["--branch", "main", "--deploy-backend", "false", "--trigger-frontend", "false"],
+    )
+    child = dict(settings.child_env)
+    if manager.startswith("pnpm"):
+        steps = [["corepack", "pnpm", "import"]]
+    else:
+        (workspace / ".yarnrc.yml").write_text("nodeLinker: node-modules\n")
+        steps = [["corepack", "yarn", "install"]]
+        child["YARN_ENABLE_IMMUTABLE_INSTALLS"] = "false"
+    for argv in steps:
+        done = subprocess.run(
+            argv, cwd=workspace, env=child, capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            raise SystemExit(
+                f"{' '.join(argv)} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+            )
+    (workspace / "package-lock.json").unlink()
+
+
+def bench_others() -> None:
+    env = {k: v for k, v in os.environ.items() if k.lower() != "npm_config_cache"}
+    # Corepack fetches yarn 2+ from repo.yarnpkg.com, which this machine cannot reach.
+    env["COREPACK_NPM_REGISTRY"] = "https://registry.npmjs.org"
+    for manager in (PNPM, YARN):
+        with tempfile.TemporaryDirectory(prefix="skip-bench-") as tmp:
+            workspace = Path(tmp) / "app"
+            shutil.copytree(LOCK_PROJECT, workspace)
+            prepare(workspace, manager, env)
+            shutil.rmtree(workspace / "node_modules", ignore_errors=True)
+            emptied, _ = timed_install(workspace, env)
+            again, said = timed_install(workspace, env)
+            last = [line for line in said.splitlines() if line.strip()][-4:]
+            print(
+                f"{manager}: empty node_modules, warm store {emptied:6.2f} s; "
+                f"node_modules in place {again:5.2f} s ({again / emptied:.3f})"
+            )
+            print("  it said: " + " | ".join(line.strip() for line in last))
+
+
 # -- backend ---------------------------------------------------------------------
 
 
@@ -192,13 +251,17 @@ def bench_backend(sleep: float, rounds: int) -> bool:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("part", nargs="?", choices=("install", "backend", "all"), default="all")
+    parser.add_argument(
+        "part", nargs="?", choices=("install", "others", "backend", "all"), default="all"
+    )
     parser.add_argument("--deploy-seconds", type=float, default=30.0)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     ok = True
     if args.part in ("install", "all"):
         ok = bench_install() and ok
+    if args.part in ("others", "all"):
+        bench_others()
     if args.part in ("backend", "all"):
         ok = bench_backend(args.deploy_seconds, args.rounds) and ok
     return 0 if ok else 1
