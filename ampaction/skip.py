@@ -90,20 +90,13 @@ def npm_install_current(project: Path, runtime: NodeRuntime | None) -> tuple[boo
         return False, ""
     record = _read_json(modules / INSTALL_RECORD)
     installed = _packages(_read_json(modules / NPM_RECORD))
-    lock = _read_json(project / "package-lock.json")
-    locked = _packages(lock)
-    if record is None:
-        return False, "node_modules was not installed by this action (no record of the install)"
-    made = NodeRuntime(
-        str(record.get("node")), str(record.get("platform")), str(record.get("arch"))
-    )
-    if runtime is None:
-        return False, "the version of Node could not be read"
-    if (made.major, made.platform, made.arch) != (runtime.major, runtime.platform, runtime.arch):
-        return False, f"node_modules was installed with {made.shown}, this is {runtime.shown}"
-    if installed is None or locked is None:
+    locked = _packages(_read_json(project / "package-lock.json"))
+    why_not = _other_install(record, runtime)
+    if not why_not and (installed is None or locked is None):
         what = "node_modules/.package-lock.json" if installed is None else "package-lock.json"
-        return False, f"{what} lists no packages"
+        why_not = f"{what} lists no packages"
+    if why_not or record is None or runtime is None or installed is None or locked is None:
+        return False, why_not
     why_not = (
         _scripts_to_run(project, locked)
         or _differing(installed, locked, set(record.get("not-installed", [])))
@@ -113,8 +106,22 @@ def npm_install_current(project: Path, runtime: NodeRuntime | None) -> tuple[boo
         return False, why_not
     return True, (
         f"node_modules already matches package-lock.json ({len(installed)} packages, "
-        f"installed with {made.shown})"
+        f"installed with {runtime.shown})"
     )
+
+
+def _other_install(record: Mapping[str, Any] | None, runtime: NodeRuntime | None) -> str:
+    """Why the install that made node_modules is not one this Node could have made, or ''."""
+    if record is None:
+        return "node_modules was not installed by this action (no record of the install)"
+    if runtime is None:
+        return "the version of Node could not be read"
+    made = NodeRuntime(
+        str(record.get("node")), str(record.get("platform")), str(record.get("arch"))
+    )
+    if (made.major, made.platform, made.arch) != (runtime.major, runtime.platform, runtime.arch):
+        return f"node_modules was installed with {made.shown}, this is {runtime.shown}"
+    return ""
 
 
 def record_npm_install(project: Path, runtime: NodeRuntime | None) -> None:
