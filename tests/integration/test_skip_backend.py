@@ -185,7 +185,11 @@ def test_a_dry_run_says_whether_it_would_skip(run_action, sim, workspace):
         in same.stdout
     )
     assert "- install:" not in same.stdout
-    assert "not to the hash of the branch's last deploy: install and deploy" in changed.stdout
+    now = files_hash(workspace)[:12]
+    assert (
+        f"its files hash to {now}, the branch's last deploy had {digest[:12]}: install and deploy"
+        in changed.stdout
+    )
     assert "- deploy: `ampx pipeline-deploy" in changed.stdout
     assert set(sim.operations()) <= {"GetBranch", "ListWebhooks"}  # read-only
     assert same.outputs["backend-skipped"] == changed.outputs["backend-skipped"] == "false"
