@@ -186,6 +186,7 @@ def run_entrypoint(
     files = RunnerFiles(runner, workspace)
     spec = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
     declared = {name: str(i.get("default", "")) for name, i in spec["inputs"].items()}
+    declared["github-token"] = ""  # the runner evaluates `github.token`
     env = runner_env(
         {"app-id": APP_ID, "branch": "main", "skip-unchanged-backend": "true"},
         files,
