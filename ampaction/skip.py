@@ -100,7 +100,7 @@ def npm_install_current(project: Path, runtime: NodeRuntime | None) -> tuple[boo
     why_not = (
         _scripts_to_run(project, locked)
         or _differing(installed, locked, set(record.get("not-installed", [])))
-        or _missing_on_disk(project, installed)
+        or _changed_on_disk(project, installed, set(record.get("not-on-disk", [])))
     )
     if why_not:
         return False, why_not
@@ -137,6 +137,9 @@ def record_npm_install(project: Path, runtime: NodeRuntime | None) -> None:
         "arch": runtime.arch,
         # Optional packages for other platforms, which npm leaves out.
         "not-installed": sorted(set(locked) - set(installed)),
+        # Packages npm lists that a fresh install did not put on disk either: bundled
+        # dependencies a package's tarball lacks (real Gen 2 lockfiles have some).
+        "not-on-disk": sorted(key for key, _ in _not_on_disk(project, installed)),
     }
     (modules / INSTALL_RECORD).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
 
@@ -173,18 +176,22 @@ def _differing(installed: Mapping[str, Any], locked: Mapping[str, Any], left_out
     return ""
 
 
-def _missing_on_disk(project: Path, installed: Mapping[str, Any]) -> str:
-    """npm's record still lists a package that was removed (or changed) by hand."""
+def _changed_on_disk(project: Path, installed: Mapping[str, Any], absent: set[str]) -> str:
+    """Why a package npm installed is no longer what it was (removed or changed by hand), or ''."""
+    return next((why for key, why in _not_on_disk(project, installed) if key not in absent), "")
+
+
+def _not_on_disk(project: Path, installed: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """The packages npm lists that are not on disk as it lists them, and how."""
     for key, entry in installed.items():
         if not _in_node_modules(key):
             continue
         folder = project / key
         manifest = None if entry.get("link") else _read_json(folder / "package.json")
         if not folder.exists() or (not entry.get("link") and manifest is None):
-            return f"`{_name(key)}` is missing from node_modules"
-        if manifest is not None and manifest.get("version") != entry.get("version"):
-            return f"`{_name(key)}` in node_modules is not the version npm installed"
-    return ""
+            yield key, f"`{_name(key)}` is missing from node_modules"
+        elif manifest is not None and manifest.get("version") != entry.get("version"):
+            yield key, f"`{_name(key)}` in node_modules is not the version npm installed"
 
 
 def _packages(lock: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -197,7 +204,8 @@ def _in_node_modules(key: str) -> bool:
 
 
 def _name(key: str) -> str:
-    return key.rsplit("node_modules/", 1)[-1] or "(the project)"
+    """`a` for node_modules/a; the whole path for a nested copy, which has namesakes."""
+    return key.removeprefix("node_modules/") or "(the project)"
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

@@ -113,3 +113,29 @@ def test_no_node_modules_says_nothing_and_a_failed_install_leaves_no_record(tmp_
         False,
         "node_modules was not installed by this action (no record of the install)",
     )
+
+
+def test_a_bundled_package_npm_lists_but_never_unpacked_does_not_count(tmp_path):
+    # Real Gen 2 lockfiles list bundled dependencies that the package's tarball
+    # lacks: npm lists them as installed, and they are not on disk after `npm ci`.
+    nested = "node_modules/a/node_modules/b"
+    root = project(tmp_path, {**BASE, nested: {"version": "2.0.0", "inBundle": True}})
+    (root / nested / "package.json").unlink()
+    skip.record_npm_install(root, HERE)
+
+    assert skip.npm_install_current(root, HERE)[0]
+
+    # Whereas one that was there and is gone is missed, named by its whole path.
+    (root / "node_modules" / "a" / "node_modules" / "b").rmdir()
+    (root / "node_modules" / "esbuild-ish" / "package.json").unlink()
+    assert skip.npm_install_current(root, HERE) == (
+        False,
+        "`esbuild-ish` is missing from node_modules",
+    )
+    lock = json.loads((root / "package-lock.json").read_text())
+    lock["packages"][nested]["version"] = "2.0.1"
+    (root / "package-lock.json").write_text(json.dumps(lock))
+    assert skip.npm_install_current(root, HERE) == (
+        False,
+        "`a/node_modules/b` in node_modules is not the one in package-lock.json",
+    )
