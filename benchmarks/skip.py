@@ -124,8 +124,10 @@ def bench_install() -> bool:
 
 # -- pnpm and yarn ---------------------------------------------------------------
 
-PNPM = "pnpm@10.34.9"
-YARN = "yarn@4.18.1"
+# As the fixtures pin them (a hash lets corepack skip the signature check that
+# fails against COREPACK_NPM_REGISTRY).
+PNPM = json.loads((ROOT / "tests/fixtures/pnpm-app/package.json").read_text())["packageManager"]
+YARN = json.loads((ROOT / "tests/fixtures/yarn-app/package.json").read_text())["packageManager"]
 
 
 def prepare(workspace: Path, manager: str, env: dict[str, str]) -> None:
@@ -169,7 +171,7 @@ def bench_others() -> None:
             again, said = timed_install(workspace, env)
             last = [line for line in said.splitlines() if line.strip()][-4:]
             print(
-                f"{manager}: empty node_modules, warm store {emptied:6.2f} s; "
+                f"{manager.split('+')[0]}: empty node_modules, warm store {emptied:6.2f} s; "
                 f"node_modules in place {again:5.2f} s ({again / emptied:.3f})"
             )
             print("  it said: " + " | ".join(line.strip() for line in last))
