@@ -16,11 +16,12 @@ settings and environment, so the npm cache is `<workspace>/.npm-cache`):
 
 Goal: restored <= 0.05 x cold.
 
-**others**: pnpm and yarn, which the action always runs, on the same
-dependencies (pnpm-lock.yaml made by `pnpm import` from the npm lockfile; yarn.lock
-by a first `yarn install`): their install through the action with an empty
-node_modules and a warm store/cache, then again with node_modules in place, to
-show that they skip a matching install themselves.
+**others**: pnpm and yarn, which the action always runs: their install through
+the action with an empty node_modules, then again with node_modules in place, to
+show that they skip a matching install themselves. pnpm on the same dependencies
+(pnpm-lock.yaml made by `pnpm import` from the npm lockfile; the first install
+fills the store), yarn 4 on the yarn-app fixture (it cannot install the real
+dependencies: it looks aws-cdk-lib's bundled dependencies up in the registry).
 
 **backend**, a whole run of the entrypoint with `skip-unchanged-backend: true`
 against the local Amplify server (as the tests run it), on the stub-CLI project
@@ -124,36 +125,30 @@ def bench_install() -> bool:
 
 # -- pnpm and yarn ---------------------------------------------------------------
 
-# As the fixtures pin them (a hash lets corepack skip the signature check that
+# As the fixture pins it (a hash lets corepack skip the signature check that
 # fails against COREPACK_NPM_REGISTRY).
 PNPM = json.loads((ROOT / "tests/fixtures/pnpm-app/package.json").read_text())["packageManager"]
-YARN = json.loads((ROOT / "tests/fixtures/yarn-app/package.json").read_text())["packageManager"]
 
 
-def prepare(workspace: Path, manager: str, env: dict[str, str]) -> None:
-    """The real dependencies with a lockfile of `manager` (untimed: the registry's part)."""
+def prepare(workspace: Path, env: dict[str, str]) -> None:
+    """The real dependencies with a pnpm lockfile (untimed: the registry's part)."""
     manifest = json.loads((workspace / "package.json").read_text())
-    manifest["packageManager"] = manager
+    manifest["packageManager"] = PNPM
     (workspace / "package.json").write_text(json.dumps(manifest, indent=2) + "\n")
     settings = inputs.read_settings(
         {**env, "GITHUB_WORKSPACE": str(workspace), "INPUT_APP-ID": APP_ID},
         ["--branch", "main", "--deploy-backend", "false", "--trigger-frontend", "false"],
     )
-    child = dict(settings.child_env)
-    if manager.startswith("pnpm"):
-        steps = [["corepack", "pnpm", "import"]]
-    else:
-        (workspace / ".yarnrc.yml").write_text("nodeLinker: node-modules\n")
-        steps = [["corepack", "yarn", "install"]]
-        child["YARN_ENABLE_IMMUTABLE_INSTALLS"] = "false"
-    for argv in steps:
-        done = subprocess.run(
-            argv, cwd=workspace, env=child, capture_output=True, text=True, check=False
-        )
-        if done.returncode != 0:
-            raise SystemExit(
-                f"{' '.join(argv)} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
-            )
+    done = subprocess.run(
+        ["corepack", "pnpm", "import"],
+        cwd=workspace,
+        env=dict(settings.child_env),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"pnpm import failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     (workspace / "package-lock.json").unlink()
 
 
@@ -161,17 +156,26 @@ def bench_others() -> None:
     env = {k: v for k, v in os.environ.items() if k.lower() != "npm_config_cache"}
     # Corepack fetches yarn 2+ from repo.yarnpkg.com, which this machine cannot reach.
     env["COREPACK_NPM_REGISTRY"] = "https://registry.npmjs.org"
-    for manager in (PNPM, YARN):
+    for manager in ("pnpm", "yarn"):
         with tempfile.TemporaryDirectory(prefix="skip-bench-") as tmp:
-            workspace = Path(tmp) / "app"
-            shutil.copytree(LOCK_PROJECT, workspace)
-            prepare(workspace, manager, env)
-            shutil.rmtree(workspace / "node_modules", ignore_errors=True)
+            # Outside the project: its `"type": "module"` would make Node load
+            # corepack's yarn.js as an ES module, which fails.
+            env["COREPACK_HOME"] = str(Path(tmp) / "corepack")
+            if manager == "pnpm":
+                workspace = Path(tmp) / "app"
+                shutil.copytree(LOCK_PROJECT, workspace)
+                prepare(workspace, env)
+                what = "the real dependencies"
+            else:  # yarn 4 cannot install them: it looks aws-cdk-lib's bundled
+                # dependencies up in the registry ("No candidates found").
+                workspace = copy_project("yarn-app", Path(tmp) / "app")
+                what = "the yarn-app fixture"
             emptied, _ = timed_install(workspace, env)
             again, said = timed_install(workspace, env)
-            last = [line for line in said.splitlines() if line.strip()][-4:]
+            words = ("up to date", "Done", "Already")
+            last = [line for line in said.splitlines() if any(w in line for w in words)][-3:]
             print(
-                f"{manager.split('+')[0]}: empty node_modules, warm store {emptied:6.2f} s; "
+                f"{manager} ({what}): empty node_modules {emptied:6.2f} s; "
                 f"node_modules in place {again:5.2f} s ({again / emptied:.3f})"
             )
             print("  it said: " + " | ".join(line.strip() for line in last))
