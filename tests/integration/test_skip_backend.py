@@ -35,7 +35,7 @@ def deployed(run_action, sim, workspace):  # type: ignore[no-untyped-def]
 
 def test_a_deploy_tags_the_branch_and_an_unchanged_backend_is_skipped(run_action, sim, workspace):
     deployed(run_action, sim, workspace)
-    tags = sim.branch_tags(APP_ID, "main")
+    tags = sim.branch(APP_ID, "main")["tags"]
     assert tags[HASH] == files_hash(workspace)
     assert tags[DEPLOY].startswith("run 42 at ")  # GITHUB_RUN_ID of the run that deployed
     sim.clear_requests()
@@ -68,7 +68,7 @@ def test_a_deploy_tags_the_branch_and_an_unchanged_backend_is_skipped(run_action
 
 def test_a_changed_backend_file_deploys_and_retags(run_action, sim, workspace):
     deployed(run_action, sim, workspace)
-    first = sim.branch_tags(APP_ID, "main")[HASH]
+    first = sim.branch(APP_ID, "main")["tags"][HASH]
     (workspace / "amplify" / "backend.ts").write_text("// a new resource\n", encoding="utf-8")
     sim.clear_requests()
 
@@ -77,7 +77,7 @@ def test_a_changed_backend_file_deploys_and_retags(run_action, sim, workspace):
     assert run.exit_code == 0, run.log
     assert run.outputs["backend-skipped"] == "false"
     assert len(run.ampx_calls()) == 1
-    assert sim.branch_tags(APP_ID, "main")[HASH] == files_hash(workspace) != first
+    assert sim.branch(APP_ID, "main")["tags"][HASH] == files_hash(workspace) != first
     ops = sim.operations()
     assert ops.index("UntagResource") < ops.index("TagResource")
 
@@ -91,7 +91,7 @@ def test_a_failed_deploy_leaves_no_matching_tag(run_action, sim, workspace):
     failed = run_action(SKIP, job_env={"STUB_AMPX_EXIT": "1"})
 
     assert failed.exit_code == 1
-    assert HASH not in sim.branch_tags(APP_ID, "main")
+    assert HASH not in sim.branch(APP_ID, "main")["tags"]
     # The stack may now be neither version: going back to the files of the
     # last successful deploy deploys again.
     backend.write_text(original)
@@ -107,15 +107,15 @@ def test_a_deploy_without_the_cache_removes_a_tag_it_would_make_stale(run_action
     failed = run_action(job_env={"STUB_AMPX_EXIT": "1"})
 
     assert failed.exit_code == 1
-    assert sim.branch_tags(APP_ID, "main") == {}
+    assert sim.branch(APP_ID, "main")["tags"] == {}
     again = run_action(SKIP)
     assert again.outputs["backend-skipped"] == "false"
 
 
 def test_a_cancelled_deploy_has_removed_the_tag_before_it_started(tmp_path, sim, workspace):
     # A branch tagged by an earlier deploy of these very files.
-    arn = sim.add_branch(APP_ID, "dev")["branchArn"]
-    _tag(sim, arn, {HASH: files_hash(workspace), DEPLOY: "run 41 at 2026-11-30 09:00 UTC"})
+    tags = {HASH: files_hash(workspace), DEPLOY: "run 41 at 2026-11-30 09:00 UTC"}
+    sim.add_branch(APP_ID, "dev", tags=tags)
     (workspace / "amplify" / "backend.ts").write_text("// changed\n")  # so this run deploys
     started = tmp_path / "ampx-started"
     files = RunnerFiles(tmp_path / "runner", workspace)
@@ -135,22 +135,21 @@ def test_a_cancelled_deploy_has_removed_the_tag_before_it_started(tmp_path, sim,
     )
     wait_for_file(started, proc, timeout=60)
 
-    assert sim.branch_tags(APP_ID, "dev") == {}  # gone while the deploy runs
+    assert sim.branch(APP_ID, "dev")["tags"] == {}  # gone while the deploy runs
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=15)
     assert proc.returncode != 0
-    assert sim.branch_tags(APP_ID, "dev") == {}
+    assert sim.branch(APP_ID, "dev")["tags"] == {}
 
 
 def test_a_foreign_tag_value_means_deploy(run_action, sim, workspace):
-    arn = sim.add_branch(APP_ID, "dev")["branchArn"]
-    _tag(sim, arn, {HASH: "edited by hand"})
+    sim.add_branch(APP_ID, "dev", tags={HASH: "edited by hand"})
 
     run = run_action({**SKIP, "branch": "dev"})
 
     assert run.outputs["backend-skipped"] == "false"
     assert len(run.ampx_calls()) == 1
-    assert sim.branch_tags(APP_ID, "dev")[HASH] == files_hash(workspace)
+    assert sim.branch(APP_ID, "dev")["tags"][HASH] == files_hash(workspace)
 
 
 def test_a_backend_paths_file_counts_and_a_pattern_matching_nothing_warns(
@@ -162,7 +161,7 @@ def test_a_backend_paths_file_counts_and_a_pattern_matching_nothing_warns(
     first = run_action(inputs)
     (warning,) = first.commands.named("warning")
     assert "`backend-paths` pattern `shraed/**` matches no file" in warning.message
-    assert sim.branch_tags(APP_ID, "main")[HASH] == files_hash(workspace, ("shared/**",))
+    assert sim.branch(APP_ID, "main")["tags"][HASH] == files_hash(workspace, ("shared/**",))
 
     (workspace / "shared" / "schema.graphql").write_text("type Todo { id: ID! done: Boolean }\n")
     second = run_action(inputs)
@@ -179,7 +178,7 @@ def test_a_dry_run_says_whether_it_would_skip(run_action, sim, workspace):
     (workspace / "amplify" / "backend.ts").write_text("// changed\n")
     changed = run_action({**SKIP, "dry-run": "true"})
 
-    digest = sim.branch_tags(APP_ID, "main")[HASH]
+    digest = sim.branch(APP_ID, "main")["tags"][HASH]
     assert (
         f"- backend: skip install and deploy: the backend's files hash to {digest[:12]}"
         in same.stdout
@@ -193,20 +192,6 @@ def test_a_dry_run_says_whether_it_would_skip(run_action, sim, workspace):
     assert "- deploy: `ampx pipeline-deploy" in changed.stdout
     assert set(sim.operations()) <= {"GetBranch", "ListWebhooks"}  # read-only
     assert same.outputs["backend-skipped"] == changed.outputs["backend-skipped"] == "false"
-
-
-def _tag(sim, arn: str, tags: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
-    """Tag as the action's own AWS calls would: through boto3, over HTTP."""
-    import boto3
-
-    client = boto3.client(
-        "amplify",
-        endpoint_url=sim.url,
-        region_name="us-east-1",
-        aws_access_key_id="AKIDTEST",
-        aws_secret_access_key="secret",
-    )
-    client.tag_resource(resourceArn=arn, tags=tags)
 
 
 def test_the_benchmark_of_a_skipped_run_still_runs():
