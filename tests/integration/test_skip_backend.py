@@ -194,6 +194,16 @@ def test_a_dry_run_says_whether_it_would_skip(run_action, sim, workspace):
     assert same.outputs["backend-skipped"] == changed.outputs["backend-skipped"] == "false"
 
 
+def test_a_branch_created_by_this_run_is_deployed_and_tagged(run_action, sim, workspace):
+    run = run_action({**SKIP, "branch": "pr-9", "create-branch": "true"})
+
+    assert run.exit_code == 0, run.log
+    assert run.outputs["branch-created"] == "true"
+    assert run.outputs["backend-skipped"] == "false"
+    assert len(run.ampx_calls()) == 1
+    assert sim.branch(APP_ID, "pr-9")["tags"][HASH] == files_hash(workspace)
+
+
 def test_the_benchmark_of_a_skipped_run_still_runs():
     # Timings are printed, not asserted: with the stub CLI not sleeping, the goal may be missed.
     proc = subprocess.run(
