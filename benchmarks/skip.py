@@ -47,15 +47,14 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "support"))
+sys.path.insert(0, str(ROOT / "tests"))
 
-from amplify_sim import AmplifySimulator  # noqa: E402
-from fixtures import copy_project  # noqa: E402
-from runner import RunnerFiles, runner_env  # noqa: E402
+from support.action import declared_inputs  # noqa: E402
+from support.amplify_sim import AmplifySimulator  # noqa: E402
+from support.fixtures import copy_project  # noqa: E402
+from support.runner import RunnerFiles, runner_env  # noqa: E402
 
 from ampaction import deploy, inputs, project  # noqa: E402
 from ampaction.process import Cancellation  # noqa: E402
@@ -188,9 +187,7 @@ def run_entrypoint(
     sim: AmplifySimulator, workspace: Path, runner: Path, sleep: float
 ) -> tuple[float, dict[str, str]]:
     files = RunnerFiles(runner, workspace)
-    spec = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
-    declared = {name: str(i.get("default", "")) for name, i in spec["inputs"].items()}
-    declared["github-token"] = ""  # the runner evaluates `github.token`
+    declared = declared_inputs()
     env = runner_env(
         {"app-id": APP_ID, "branch": "main", "skip-unchanged-backend": "true"},
         files,

