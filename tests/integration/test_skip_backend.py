@@ -191,7 +191,7 @@ def test_a_dry_run_says_whether_it_would_skip(run_action, sim, workspace):
         in changed.stdout
     )
     assert "- deploy: `ampx pipeline-deploy" in changed.stdout
-    assert set(sim.operations()) <= {"GetBranch", "ListWebhooks"}  # read-only
+    assert set(sim.operations()) <= {"GetApp", "GetBranch", "ListWebhooks"}  # read-only
     assert same.outputs["backend-skipped"] == changed.outputs["backend-skipped"] == "false"
 
 
