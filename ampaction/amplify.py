@@ -163,6 +163,23 @@ class Amplify(AwsService):
             branchName=branch,
         )
 
+    def tag_branch(self, branch: dict[str, Any], tags: dict[str, str]) -> None:
+        """Set tags on a branch (as `GetBranch` returned it: its ARN names it)."""
+        self._call(
+            "tag_resource",
+            f"tag branch `{branch.get('branchName')}` (amplify:TagResource)",
+            resourceArn=branch["branchArn"],
+            tags=tags,
+        )
+
+    def untag_branch(self, branch: dict[str, Any], keys: list[str]) -> None:
+        self._call(
+            "untag_resource",
+            f"remove tags from branch `{branch.get('branchName')}` (amplify:UntagResource)",
+            resourceArn=branch["branchArn"],
+            tagKeys=keys,
+        )
+
     def tags_of(self, arn: str, what: str) -> dict[str, str]:
         """The tags of an Amplify resource (a branch: its `branchArn`)."""
         response = self._call("list_tags_for_resource", f"read the tags of {what}", resourceArn=arn)

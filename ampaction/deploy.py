@@ -10,7 +10,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from ampaction import project
+from ampaction import project, skip
 from ampaction.cancellation import Cancellation
 from ampaction.errors import ActionError, Cancelled
 from ampaction.inputs import Settings
@@ -61,7 +61,23 @@ def check_cli_declared(settings: Settings) -> None:
 
 def install(
     settings: Settings, pm: PackageManager, workflow: Workflow, cancellation: Cancellation
-) -> None:
+) -> str:
+    """Install the project, unless npm's node_modules already matches; say which it was.
+
+    pnpm and yarn are always run: both skip a matching install themselves.
+    """
+    project_dir, runtime = settings.working_directory, None
+    if pm.name == "npm":
+        runtime = skip.node_runtime(
+            project.find_tool("node", settings.child_env), settings.child_env
+        )
+        current, why = skip.npm_install_current(project_dir, runtime)
+        if current:
+            workflow.info(f"Not running `npm ci`: {why}.")
+            return "skipped: node_modules matches package-lock.json"
+        if why:
+            workflow.info(f"Running `npm ci`: {why}.")
+        skip.forget_npm_install(project_dir)
     _run(
         "install",
         pm.install_command,
@@ -70,6 +86,9 @@ def install(
         workflow=workflow,
         cancellation=cancellation,
     )
+    if pm.name == "npm":
+        skip.record_npm_install(project_dir, runtime)
+    return pm.install_command
 
 
 def deploy_backend(

@@ -333,15 +333,15 @@ INPUTS: tuple[Input, ...] = (
         "skip-unchanged-backend",
         "false",
         boolean,
-        "Skip `pipeline-deploy` when no file that `backend-paths` names changed since the "
-        "branch's last deployed commit (`true` or `false`).",
+        "Skip install and `pipeline-deploy` when the backend's files are exactly those of "
+        "this branch's last successful deploy (`true` or `false`).",
     ),
     Input(
         "backend-paths",
         "",
         glob_list(required=False),
-        "Comma- or newline-separated glob patterns of the backend's files, relative to "
-        "`working-directory`. Empty means `amplify/**` and the package files.",
+        "More comma- or newline-separated glob patterns, relative to `working-directory`, "
+        "whose files count as the backend's, beside `amplify/**`, `package.json` and the lockfile.",
     ),
     Input(
         "trigger-frontend",

@@ -17,6 +17,7 @@ import tempfile
 import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from ampaction import (
@@ -28,6 +29,7 @@ from ampaction import (
     pr_comment,
     preflight,
     project,
+    skip,
     teardown,
     trigger,
     webhook,
@@ -145,31 +147,37 @@ def run(settings: Settings, workflow: Workflow, cancellation: Cancellation, repo
     )
 
     # What can be known from the files alone comes first: no network, no process.
-    pm = None
+    pm, files = None, None
     if s.install or s.deploy_backend:
         pm = project.package_manager(
             s.working_directory, s.package_manager, s.child_env, pnpm_store(s.workspace)
         )
         if s.deploy_backend:
             deploy.check_cli_declared(s)
+            if s.skip_unchanged_backend:
+                files = _hash_backend(s, workflow)
 
     # Preflight, only for the parts of the run that reach AWS.
     deploys_artifact = s.branch_gets_frontend and s.frontend_artifact is not None
     uses_webhook = s.branch_gets_frontend and s.frontend_artifact is None
     finds_webhook = uses_webhook and (s.webhook_url is None or s.wait_for_frontend)
-    missing = False
+    branch: dict[str, Any] | None = {}  # None: missing, and `create-branch` is on
     if amplify and (s.deploy_backend or finds_webhook or deploys_artifact or s.create_branch):
-        missing = _preflight(s, amplify, workflow, report, uses_webhook=uses_webhook)
+        branch = _preflight(s, amplify, workflow, report, uses_webhook=uses_webhook)
     else:
         report.skip("Preflight", "nothing in this run needs the Amplify API")
+    # What the branch's tags say of its last deploy (a branch about to be created has none).
+    backend = skip.BackendCache(files, (branch or {}).get("tags") or {}) if files else None
 
     if s.dry_run:
-        _plan(s, pm, amplify, workflow, report, creates_branch=missing)
+        _plan(s, pm, amplify, workflow, report, creates_branch=branch is None, backend=backend)
         return
-    if missing and amplify:
-        _create_branch(s, amplify, workflow, report)
+    if branch is None and amplify:
+        branch = _create_branch(s, amplify, workflow, report)
 
-    _install_and_deploy(s, pm, workflow, cancellation, report)
+    _install_and_deploy(
+        s, pm, workflow, cancellation, report, amplify=amplify, branch=branch or {}, backend=backend
+    )
     _frontend(s, amplify, workflow, cancellation, report, deploys_artifact=deploys_artifact)
 
 
@@ -207,9 +215,9 @@ def _frontend(
 
 def _preflight(
     s: Settings, amplify: Amplify, workflow: Workflow, report: Report, *, uses_webhook: bool
-) -> bool:
-    """Check the app and branch; True when the branch is missing and `create-branch` is on.
-    What they warn about goes to the log and the job summary."""
+) -> dict[str, Any] | None:
+    """Check the app and branch: the branch, or None when it is missing and `create-branch`
+    is on. What they warn about goes to the log and the job summary."""
     with report.step("Preflight", workflow) as step:
         app = None
         # With `create-branch`, the app first: a missing branch is then no error.
@@ -232,17 +240,20 @@ def _preflight(
             report.warnings.append(f"{warning.title}: {warning.message}")
         if branch is None:
             step.detail = "branch missing: `create-branch` is on"
-            return True
+            return None
         step.detail = "branch found" + "".join(f"; {w.title}" for w in warnings)
-    return False
+    return branch
 
 
-def _create_branch(s: Settings, amplify: Amplify, workflow: Workflow, report: Report) -> None:
+def _create_branch(
+    s: Settings, amplify: Amplify, workflow: Workflow, report: Report
+) -> dict[str, Any]:
     with report.step("Create branch", workflow) as step:
         stage = branches.stage_for(s.event_name)
-        _, created = branches.create_branch(amplify, workflow, s.app_id, s.branch, stage)
+        branch, created = branches.create_branch(amplify, workflow, s.app_id, s.branch, stage)
         report.outputs["branch-created"] = "true" if created else "false"
         step.detail = f"stage {stage}" if created else "created by a concurrent run"
+    return branch
 
 
 def run_teardown(
@@ -364,28 +375,72 @@ def _wait(
         step.detail = f"job {result.job_id}: {result.status}"
 
 
+def _hash_backend(s: Settings, workflow: Workflow) -> skip.BackendFiles:
+    files = skip.backend_hash(s.working_directory, s.backend_paths)
+    for pattern in files.unmatched:
+        workflow.warning(
+            f"`backend-paths` pattern `{pattern}` matches no file in "
+            f"`{s.shown(s.working_directory)}`: changes there cannot be seen.",
+            title="Bad input: backend-paths",
+        )
+    return files
+
+
 def _install_and_deploy(
     s: Settings,
     pm: project.PackageManager | None,
     workflow: Workflow,
     cancellation: Cancellation,
     report: Report,
+    *,
+    amplify: Amplify | None,
+    branch: dict[str, Any],
+    backend: skip.BackendCache | None,
 ) -> None:
+    if backend and backend.unchanged:
+        _skip_backend(s, backend, workflow, report)
+        return
     if s.install and pm:
         with report.step(f"Install ({pm.name})", workflow) as step:
-            deploy.install(s, pm, workflow, cancellation)
-            step.detail = pm.install_command
+            step.detail = deploy.install(s, pm, workflow, cancellation)
     else:
         report.skip("Install", "`install` is off")
     if s.deploy_backend and pm:
         with report.step("Deploy backend", workflow) as step:
+            if amplify and branch:
+                skip.forget_deployed_hash(amplify, branch, workflow, caching=bool(backend))
             written = deploy.deploy_backend(s, pm, workflow, cancellation)
             report.outputs["backend-deployed"] = "true"
             if written:
                 report.outputs["amplify-outputs"] = s.shown(written)
             step.detail = "ampx pipeline-deploy"
+            if amplify and backend and branch:
+                skip.remember_deployed_hash(
+                    amplify, branch, backend.files, s.github_run_id, workflow
+                )
     else:
         report.skip("Deploy backend", "`deploy-backend` is off")
+
+
+def _skip_backend(
+    s: Settings, backend: skip.BackendCache, workflow: Workflow, report: Report
+) -> None:
+    """The branch's last successful deploy had these very files: nothing to install or deploy."""
+    why = f"backend unchanged since {backend.last_deploy}"
+    workflow.info(
+        f"Backend unchanged: its {backend.files.count} files hash to "
+        f"{backend.files.digest[:12]}, as at {backend.last_deploy} (tag `{skip.HASH_TAG}` on "
+        f"branch `{s.branch}`). Skipping install and `pipeline-deploy`."
+    )
+    workflow.info(
+        "No amplify_outputs file is written on a skipped run. Amplify Hosting's build makes "
+        "its own (`npx ampx generate outputs --branch $AWS_BRANCH --app-id $AWS_APP_ID`); a "
+        "later step of this job that needs it can install and run `npx ampx generate outputs "
+        f"--branch {s.branch} --app-id {s.app_id}`."
+    )
+    report.outputs["backend-skipped"] = "true"
+    report.skip("Install", why)
+    report.skip("Deploy backend", why)
 
 
 def _deploy_artifact(
@@ -546,6 +601,7 @@ def _plan(
     report: Report,
     *,
     creates_branch: bool = False,
+    backend: skip.BackendCache | None = None,
 ) -> None:
     """Say what a real run would do, touching nothing."""
     workflow.info("Plan (dry run):")
@@ -555,15 +611,7 @@ def _plan(
         )
         workflow.info(f"- branch: {line}")
         report.plan("Create branch", line)
-    where = f"in `{s.shown(s.working_directory)}`"
-    if s.install and pm:
-        command = pm.install_command
-        workflow.info(f"- install: `{command}` {where}")
-        report.plan("Install", command)
-    if s.deploy_backend and pm:
-        command = shlex.join(["ampx", *deploy.pipeline_deploy_args(s)])
-        workflow.info(f"- deploy: `{command}` {where}, with CI=1")
-        report.plan("Deploy backend", command)
+    _plan_backend(s, pm, workflow, report, backend)
     if not s.trigger_frontend:
         workflow.info("- frontend: not triggered (`trigger-frontend` is off)")
     elif not s.branch_gets_frontend:
@@ -593,6 +641,38 @@ def _plan(
         report.plan("Trigger frontend build", line)
         if s.wait_for_frontend:
             workflow.info(f"- then wait up to {s.wait_timeout_minutes} min for the build")
+
+
+def _plan_backend(
+    s: Settings,
+    pm: project.PackageManager | None,
+    workflow: Workflow,
+    report: Report,
+    backend: skip.BackendCache | None,
+) -> None:
+    if backend and backend.unchanged:
+        line = (
+            f"skip install and deploy: the backend's files hash to {backend.files.digest[:12]}, "
+            f"as at {backend.last_deploy}"
+        )
+        workflow.info(f"- backend: {line}")
+        report.plan("Deploy backend", line)
+        return
+    if backend:
+        last = backend.tags.get(skip.HASH_TAG)
+        was = f"the branch's last deploy had {last[:12]}" if last else "the branch has no hash"
+        workflow.info(
+            f"- backend: its files hash to {backend.files.digest[:12]}, {was}: install and deploy"
+        )
+    where = f"in `{s.shown(s.working_directory)}`"
+    if s.install and pm:
+        command = pm.install_command
+        workflow.info(f"- install: `{command}` {where}")
+        report.plan("Install", command)
+    if s.deploy_backend and pm:
+        command = shlex.join(["ampx", *deploy.pipeline_deploy_args(s)])
+        workflow.info(f"- deploy: `{command}` {where}, with CI=1")
+        report.plan("Deploy backend", command)
 
 
 def _next_steps(s: Settings, report: Report) -> list[str]:

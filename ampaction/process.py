@@ -144,6 +144,23 @@ def run_streamed(
     return Finished(exit_code=code, tail=list(tail), cancelled=cancellation.requested)
 
 
+def output_of(argv: Sequence[str], *, env: Mapping[str, str], timeout: float = 30) -> str | None:
+    """What a short, quiet command prints (`node -p …`), or None when it cannot say."""
+    try:
+        done = subprocess.run(
+            list(argv),
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout if done.returncode == 0 else None
+
+
 def _read(stream: IO[bytes], lines: queue.Queue[bytes]) -> None:
     for raw in iter(stream.readline, _END):
         lines.put(raw)

@@ -1277,7 +1277,10 @@ class AmplifySimulator:
 
     def _op_tag_resource(self, call: _Call) -> _OpResult:
         resource = self._tagged(call.params["resourceArn"])
-        resource.setdefault("tags", {}).update(self._checked_tags(call.body.get("tags")))
+        merged = {**resource.get("tags", {}), **self._checked_tags(call.body.get("tags"))}
+        if len(merged) > 50:  # a resource's limit, not only a call's
+            raise _bad_request("A resource can have at most 50 tags.")
+        resource["tags"] = merged
         return 200, {}
 
     def _op_untag_resource(self, call: _Call) -> _OpResult:

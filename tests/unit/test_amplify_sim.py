@@ -231,6 +231,41 @@ def test_list_branches(client: Any) -> None:
     assert names == ["main", "feature/x"]
 
 
+def test_tags_merge_show_in_get_branch_and_touch_one_branch(
+    sim: AmplifySimulator, client: Any
+) -> None:
+    arn = client.get_branch(appId=APP_ID, branchName="feature/x")["branch"]["branchArn"]
+    client.tag_resource(resourceArn=arn, tags={"team": "web", "build:note": "run 7 at 09:00"})
+    client.tag_resource(resourceArn=arn, tags={"team": "mobile"})  # merges, overwrites
+    expected = {"team": "mobile", "build:note": "run 7 at 09:00"}
+    assert client.list_tags_for_resource(resourceArn=arn)["tags"] == expected
+    assert client.get_branch(appId=APP_ID, branchName="feature/x")["branch"]["tags"] == expected
+    assert sim.branch(APP_ID, "main")["tags"] == {}  # only the branch named by the ARN
+    # The ARN is one URI label: botocore percent-encodes its colons and slashes.
+    assert sim.requests[-3].path.startswith("/tags/arn%3Aaws%3Aamplify%3A")
+
+    # UntagResource sends its keys as a repeated query parameter; all of them count.
+    client.untag_resource(resourceArn=arn, tagKeys=["team", "build:note", "absent"])
+    assert client.list_tags_for_resource(resourceArn=arn)["tags"] == {}
+
+
+def test_app_tags_and_tag_errors(client: Any) -> None:
+    app_arn = client.get_app(appId=APP_ID)["app"]["appArn"]
+    client.tag_resource(resourceArn=app_arn, tags={"owner": "me"})
+    assert client.list_tags_for_resource(resourceArn=app_arn)["tags"] == {"owner": "me"}
+
+    with pytest.raises(client.exceptions.ResourceNotFoundException) as missing:
+        client.tag_resource(resourceArn=app_arn + "/branches/nope", tags={"a": "b"})
+    assert error_of(missing) == ("ResourceNotFoundException", 404)
+    with pytest.raises(client.exceptions.BadRequestException):
+        client.tag_resource(resourceArn=app_arn, tags={"aws:reserved": "x"})
+    with pytest.raises(client.exceptions.BadRequestException):
+        client.tag_resource(resourceArn=app_arn, tags={"k": "no;semicolons"})
+    with pytest.raises(client.exceptions.BadRequestException):
+        client.tag_resource(resourceArn=app_arn, tags={f"k{i}": "v" for i in range(50)})
+    assert client.list_tags_for_resource(resourceArn=app_arn)["tags"] == {"owner": "me"}
+
+
 # --------------------------------------------------------------------- webhooks
 
 
