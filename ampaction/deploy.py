@@ -14,7 +14,7 @@ from ampaction import project, skip
 from ampaction.cancellation import Cancellation
 from ampaction.errors import ActionError, Cancelled
 from ampaction.inputs import Settings
-from ampaction.process import run_streamed
+from ampaction.process import keep_corepack_commonjs, run_streamed
 from ampaction.project import PackageManager
 from ampaction.workflow import Workflow
 
@@ -131,6 +131,8 @@ def _run(
     if cancellation.requested:
         raise Cancelled(step)
     workflow.info("$ " + shlex.join(argv))
+    if Path(argv[0]).name == "corepack":
+        keep_corepack_commonjs(settings.child_env, settings.workspace)
     finished = run_streamed(
         argv,
         cwd=settings.working_directory,

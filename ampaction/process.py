@@ -74,7 +74,7 @@ def child_env(env: Mapping[str, str], region: str | None, workspace: Path) -> di
     cache = workspace / PACKAGE_CACHE
     for name, folder in (
         ("npm_config_cache", cache),  # npm's downloads (pnpm and yarn 1 read it too)
-        ("COREPACK_HOME", cache / "corepack"),  # the pnpm/yarn that corepack fetched
+        ("COREPACK_HOME", corepack_home(workspace)),  # the pnpm/yarn that corepack fetched
     ):
         if not job_sets(child, name):
             child = {k: v for k, v in child.items() if k.lower() != name.lower()}
@@ -83,6 +83,28 @@ def child_env(env: Mapping[str, str], region: str | None, workspace: Path) -> di
     # when it has none; the action must not change the user's files.
     child.setdefault("COREPACK_ENABLE_AUTO_PIN", "0")
     return child
+
+
+def corepack_home(workspace: Path) -> Path:
+    """Where the action keeps the pnpm and yarn that corepack fetches, unless the job says."""
+    return workspace / PACKAGE_CACHE / "corepack"
+
+
+def keep_corepack_commonjs(env: Mapping[str, str], workspace: Path) -> None:
+    """Give the action's corepack folder a package.json that says `commonjs`.
+
+    Node decides whether a `.js` file is CommonJS from the nearest package.json
+    above it. Inside the workspace that is the project's, and Gen 2 apps say
+    `"type": "module"`: corepack's yarn.js then fails to load ("Dynamic require
+    of "util" is not supported"). A folder the job chose is left alone.
+    """
+    home = corepack_home(workspace)
+    if env.get("COREPACK_HOME") != str(home):
+        return
+    home.mkdir(parents=True, exist_ok=True)
+    marker = home / "package.json"
+    if not marker.exists():
+        marker.write_text('{"type": "commonjs"}\n', encoding="utf-8")
 
 
 def pnpm_store(workspace: Path) -> Path:

@@ -162,3 +162,19 @@ def test_corepack_and_the_pnpm_store_default_to_the_same_kept_folder(run_action,
     kept = workspace / ".npm-cache"
     assert any((kept / "corepack").rglob("pnpm.cjs")), run.log  # the pinned pnpm, downloaded once
     assert (kept / "pnpm-store").is_dir()
+
+
+@pytest.mark.parametrize("workspace", ["yarn-app"], indirect=True)
+def test_yarn_runs_from_the_kept_corepack_folder_in_an_es_module_project(run_action, workspace):
+    """Gen 2 apps are `"type": "module"`; corepack's yarn.js is CommonJS. With corepack's
+    home inside the workspace, Node took the project's package.json as yarn.js's own and
+    loaded it as an ES module ("Dynamic require of "util" is not supported")."""
+    assert json.loads((workspace / "package.json").read_text())["type"] == "module"
+    defaults = {k: v for k, v in CORE_ENV.items() if k != "COREPACK_HOME"}
+
+    run = run_action({"branch": "main"}, job_env=defaults, timeout=300)
+
+    assert run.exit_code == 0, run.log
+    assert "Dynamic require" not in run.log
+    assert any((workspace / ".npm-cache" / "corepack").rglob("yarn.js")), run.log
+    assert run.ampx_calls(), run.log  # the CLI ran through yarn
