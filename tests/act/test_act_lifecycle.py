@@ -11,32 +11,19 @@ from pathlib import Path
 import pytest
 from support.act import (
     EXAMPLES,
-    PUBLISHED,
-    act_available,
     app_repository,
-    ensure_action_image,
     run_workflow,
     webhook_secrets,
 )
 from support.action import APP_ID
 from support.amplify_sim import AmplifySimulator
 from support.cloudformation_server import CloudFormationServer
-from support.docker_action import engine_available
 
 from ampaction.cloudformation import backend_stack_name
 
 pytestmark = [pytest.mark.act, pytest.mark.container]
 ROLE = {"AWS_PREVIEW_ROLE_ARN": "arn:aws:iam::123456789012:role/preview"}
 DEPLOY_ROLE = {"AWS_DEPLOY_ROLE_ARN": "arn:aws:iam::123456789012:role/deploy"}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _act_ready() -> Iterator[None]:
-    for reason in (engine_available(), act_available()):
-        if reason is not None:
-            pytest.skip(f"act tests not run: {reason}")
-    ensure_action_image(f"{PUBLISHED}@v1")
-    yield
 
 
 @pytest.fixture

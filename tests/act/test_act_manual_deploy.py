@@ -8,22 +8,17 @@ import io
 import json
 import subprocess
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from support.act import (
     EXAMPLES,
-    PUBLISHED,
-    act_available,
     app_repository,
-    ensure_action_image,
     run_workflow,
 )
 from support.action import APP_ID
 from support.amplify_sim import AmplifySimulator
-from support.docker_action import engine_available
 
 pytestmark = [pytest.mark.act, pytest.mark.container]
 
@@ -33,15 +28,6 @@ fs.mkdirSync('dist/assets', { recursive: true });
 fs.writeFileSync('dist/index.html', '<!doctype html><title>built by act</title>');
 fs.writeFileSync('dist/assets/outputs.json', outputs);
 """
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _act_ready() -> Iterator[None]:
-    for reason in (engine_available(), act_available()):
-        if reason is not None:
-            pytest.skip(f"act tests not run: {reason}")
-    ensure_action_image(f"{PUBLISHED}@v1")
-    yield
 
 
 def test_manual_deploy_example_builds_and_uploads_the_frontend(

@@ -7,16 +7,13 @@ The harness is tests/support/act.py. Run alone: python -m pytest -m act
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 from support.act import (
     EXAMPLES,
-    PUBLISHED,
     ActRun,
-    act_available,
     app_repository,
     ensure_action_image,
     git_repository,
@@ -26,18 +23,8 @@ from support.act import (
 )
 from support.action import APP_ID
 from support.amplify_sim import AmplifySimulator
-from support.docker_action import engine_available
 
 pytestmark = [pytest.mark.act, pytest.mark.container]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _act_ready() -> Iterator[None]:
-    for reason in (engine_available(), act_available()):
-        if reason is not None:
-            pytest.skip(f"act tests not run: {reason}")
-    ensure_action_image(f"{PUBLISHED}@v1")
-    yield
 
 
 def quick_jobs(sim: AmplifySimulator, *branches: str) -> None:

@@ -1,0 +1,19 @@
+"""What every act test needs first: an engine, act itself, and the action's image built
+under the tag act looks for (act cannot build it on this engine's network)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from support.act import PUBLISHED, act_available, ensure_action_image
+from support.docker_action import engine_available
+
+
+@pytest.fixture(scope="package", autouse=True)
+def _act_ready() -> Iterator[None]:
+    for reason in (engine_available(), act_available()):
+        if reason is not None:
+            pytest.skip(f"act tests not run: {reason}")
+    ensure_action_image(f"{PUBLISHED}@v1")
+    yield
