@@ -10,17 +10,16 @@ and a small time budget; any other answer is final.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from typing import Any
 
 from ampaction import __version__
 from ampaction.errors import ActionError
+from ampaction.retry import Retry, backoff_seconds, retry_after_seconds
 
 TIMEOUT = (10.0, 30.0)  # connect, read
 BUDGET_SECONDS = 60.0  # every attempt of one call: a comment is not worth more
-BACKOFF_CAP = 10.0
 PAGE_SIZE = 100  # GitHub's maximum per_page
 USER_AGENT = f"ampaction/{__version__}"
 MAX_PAGES = 30  # 3,000 comments: a pull request with more is not worth reading through
@@ -32,13 +31,6 @@ class GitHubError(ActionError):
     def __init__(self, message: str, status: int):
         super().__init__(message, title="GitHub API call failed")
         self.status = status
-
-
-class _Retry(Exception):
-    def __init__(self, reason: str, retry_after: float | None = None):
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
 
 
 class GitHub:
@@ -101,17 +93,13 @@ class GitHub:
                 return _checked(response, what)
             except requests.exceptions.RequestException as e:
                 # Named by type only: requests' messages quote the URL.
-                failure = _Retry(f"{type(e).__name__}")
-            except _Retry as e:
+                failure = Retry(f"{type(e).__name__}")
+            except Retry as e:
                 failure = e
             left = BUDGET_SECONDS - (time.monotonic() - start)
             if attempt == self.max_attempts or left <= 0:
                 break
-            ceiling = min(BACKOFF_CAP, 2.0 ** (attempt - 1))
-            delay = random.uniform(0, ceiling)  # noqa: S311 - jitter, not cryptography
-            if failure.retry_after is not None:
-                delay = max(delay, failure.retry_after)
-            self._sleep(min(delay, left))
+            self._sleep(backoff_seconds(attempt, failure.retry_after, left))
         raise GitHubError(
             f"Could not {what} after {attempt} attempt(s): {failure.reason}.", status=0
         )
@@ -122,8 +110,7 @@ def _checked(response: Any, what: str) -> Any:
     if status < 300:
         return response
     if status == 429 or status >= 500:
-        retry_after = response.headers.get("Retry-After", "")
-        raise _Retry(f"HTTP {status}", float(retry_after) if retry_after.isdigit() else None)
+        raise Retry(f"HTTP {status}", retry_after_seconds(response.headers.get("Retry-After")))
     try:
         said = str(response.json().get("message", ""))[:200]
     except ValueError:

@@ -410,6 +410,28 @@ def test_a_wrong_token_a_server_error_and_no_token_are_warnings(run_action, sim,
     assert github.comments_on(PR) == []
 
 
+def test_a_passing_github_failure_is_retried_into_one_comment(run_action, sim, github, pr_event):
+    github.fail(502, times=1)
+
+    run = run_action({**OFF, "github-token": TOKEN}, job_env=env(github=github, event=pr_event))
+
+    assert run.exit_code == 0, run.log
+    assert not run.commands.named("warning"), run.log
+    assert len(github.comments_on(PR)) == 1
+    assert [r.status for r in github.requests][:2] == [502, 200]
+    no_token_anywhere(run)
+
+
+def test_pr_comment_false_posts_nothing(run_action, sim, github, pr_event):
+    run = run_action(
+        {**OFF, "github-token": TOKEN, "pr-comment": "false"},
+        job_env=env(github=github, event=pr_event),
+    )
+
+    assert run.exit_code == 0, run.log
+    assert github.requests == []
+
+
 def test_no_comment_outside_pull_requests_nor_in_a_dry_run(run_action, sim, github, pr_event):
     push = run_action({**OFF, "github-token": TOKEN}, job_env=env(github=github))
     dry = run_action(
