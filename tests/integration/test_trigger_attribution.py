@@ -87,3 +87,18 @@ def test_a_cancel_during_throttled_aws_retries_reports_the_cancel(tmp_path, work
     (error,) = CommandLog.parse("".join(before) + out).errors()
     assert error.startswith("Cancelled during the AWS call to read branch")
     assert sim.count("Webhook") == 0
+
+
+def test_an_earlier_webhook_build_of_the_branch_is_not_taken_for_this_runs(run_action, sim):
+    """The branch's history holds a failed webhook build of an earlier run: the wait
+    follows the build this run's trigger started, and claims nothing of the old one."""
+    sim.set_job_plan(APP_ID, "main", [("FAILED", None)])
+    earlier = sim.add_job(APP_ID, "main", "WEB_HOOK")
+    sim.set_job_plan(APP_ID, "main", [("RUNNING", 1.0), ("SUCCEED", None)])
+
+    run = run_action({**OFF, "wait-for-frontend": "true"}, timeout=90)
+
+    assert run.exit_code == 0, run.log
+    assert run.outputs["job-id"] != earlier["jobId"]
+    assert run.outputs["job-status"] == "SUCCEED"
+    assert "uncertain" not in run.log
