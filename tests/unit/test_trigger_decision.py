@@ -262,3 +262,18 @@ def test_a_cancel_while_the_post_is_on_its_way_ends_it_and_says_it_may_have_star
         release.set()
     assert "may have started a build" in raised.value.message
     assert raised.value.exit_code == 130
+
+
+@responses.activate
+def test_the_post_is_never_redirected_elsewhere():
+    """A redirect would carry the POST (and the token in its URL) to another host."""
+    responses.post(
+        URL.split("?", maxsplit=1)[0], status=302, headers={"Location": "https://elsewhere.test/x"}
+    )
+    elsewhere = responses.post("https://elsewhere.test/x", status=200)
+
+    with pytest.raises(ActionError) as raised:
+        trigger(FakeTime())
+
+    assert elsewhere.call_count == 0
+    assert "HTTP 302" in raised.value.message
