@@ -69,16 +69,21 @@ def prepare(source: Path, shown: str, into: Path) -> Artifact:
         return _given_zip(source, shown)
     files = _files(source, shown)
     zip_path = into / "frontend-artifact.zip"
+    write_zip(zip_path, source, files)
+    return Artifact(zip_path, zip_path.stat().st_size, len(files), zipped_here=True)
+
+
+def write_zip(zip_path: Path, root: Path, files: list[Path]) -> None:
+    """Zip `files` (regular files under `root`, in the order given) with paths relative to `root`."""
     with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as z:
         for path in files:
             # Not strict: an mtime before 1980 (SOURCE_DATE_EPOCH=0 builds) becomes 1980.
-            name = path.relative_to(source).as_posix()
+            name = path.relative_to(root).as_posix()
             info = zipfile.ZipInfo.from_file(path, name, strict_timestamps=False)
             info.compress_type = _compression(path)
             with path.open("rb") as src, z.open(info, "w") as dst:
                 while chunk := src.read(1 << 20):
                     dst.write(chunk)
-    return Artifact(zip_path, zip_path.stat().st_size, len(files), zipped_here=True)
 
 
 def _compression(path: Path) -> int:

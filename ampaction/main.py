@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, urlsplit
 from ampaction import (
     artifact,
     deploy,
+    gen3_frontend,
     inputs,
     manual_deploy,
     ownership,
@@ -158,14 +159,16 @@ def run(settings: Settings, workflow: Workflow, cancellation: Cancellation, repo
                 files = _hash_backend(s, workflow)
 
     # Preflight, only for the parts of the run that reach AWS.
-    deploys_artifact = s.branch_gets_frontend and s.frontend_artifact is not None
-    uses_webhook = s.branch_gets_frontend and s.frontend_artifact is None
+    to_hosting = s.branch_gets_frontend and not s.gen3_app  # else Gen 3 gets the frontend
+    deploys_artifact = to_hosting and s.frontend_artifact is not None
+    uses_webhook = to_hosting and s.frontend_artifact is None
     finds_webhook = uses_webhook and (s.webhook_url is None or s.wait_for_frontend)
     branch: dict[str, Any] | None = {}  # None: missing, and `create-branch` is on
     if amplify and (s.deploy_backend or finds_webhook or deploys_artifact or s.create_branch):
         branch = _preflight(s, amplify, workflow, report, uses_webhook=uses_webhook)
     else:
         report.skip("Preflight", "nothing in this run needs the Amplify API")
+    gen3 = gen3_frontend.preflight_step(s, workflow, cancellation, report)
     # What the branch's tags say of its last deploy (a branch about to be created has none).
     backend = skip.BackendCache(files, (branch or {}).get("tags") or {}) if files else None
 
@@ -178,7 +181,10 @@ def run(settings: Settings, workflow: Workflow, cancellation: Cancellation, repo
     _install_and_deploy(
         s, pm, workflow, cancellation, report, amplify=amplify, branch=branch or {}, backend=backend
     )
-    _frontend(s, amplify, workflow, cancellation, report, deploys_artifact=deploys_artifact)
+    if gen3:
+        gen3_frontend.deploy_step(s, gen3, workflow, cancellation, report)
+    else:
+        _frontend(s, amplify, workflow, cancellation, report, deploys_artifact=deploys_artifact)
 
 
 def _frontend(
@@ -618,6 +624,8 @@ def _plan(
         workflow.info(
             f"- frontend: not triggered (branch `{s.branch}` matches no `frontend-branches` pattern)"
         )
+    elif s.gen3_app:
+        gen3_frontend.plan(s, workflow, report)
     elif s.frontend_artifact is not None:
         line = f"zip `{s.shown(s.frontend_artifact)}` and deploy it (CreateDeployment, upload, StartDeployment)"
         workflow.info(f"- frontend: {line}")

@@ -110,8 +110,17 @@ MUTANTS = [
     M("skip.py", "return self.tags.get(HASH_TAG) == self.files.digest", "return HASH_TAG in self.tags", "a changed backend is deployed again (skip only on an equal hash)"),
     M("skip.py", 'keys = stale_tags(branch.get("tags") or {})', "keys = []", "a failed or cancelled deploy leaves no matching backend-hash tag"),
     M("inputs.py", 'SECRET_INPUTS = ("webhook-url", "github-token")', 'SECRET_INPUTS = ("webhook-url",)', "the GitHub token is masked before anything is printed"),
-    M("manual_deploy.py", "    _mask_upload_url(workflow, url)\n", "\n", "the pre-signed upload URL never shows in a log"),
+    M("manual_deploy.py", "    mask_upload_url(workflow, url)\n", "\n", "the pre-signed upload URL never shows in a log"),
     M("pr_comment.py", "return s.pr_comment and s.pull_request_number is not None", "return s.pull_request_number is not None", "pr-comment: false posts no comment"),
+    M("gen3_frontend.py", "    manual_deploy.mask_upload_url(workflow, url)\n", "\n", "the Gen 3 upload URL never shows in a log"),
+    M("gen3_frontend.py", "        found = gen3.get_app(app)\n", "        found = {}\n", "a missing Gen 3 app is an error before install"),
+    M("gen3_frontend.py", "            link_gen2_backend(gen3, s, workflow)\n", "            pass\n", "the Gen 3 build is told the Gen 2 app id and branch"),
+    M("gen3_frontend.py", 'ended {status} ({code}): {reason}', "ended {status}", "a failed Gen 3 deployment names its status, reason code and reason"),
+    M("gen3_frontend.py", 'deployment.domain = str(found.get("DomainName") or deployment.domain)', "pass", "frontend-url is the Gen 3 deployment's domain"),
+    M("source.py", 'ALWAYS_LEFT_OUT = ("node_modules", ".git")', "ALWAYS_LEFT_OUT = ()", "the Gen 3 source leaves node_modules and .git out"),
+    M("source.py", 'return base64.b64encode(sha.digest()).decode("ascii")', "return sha.hexdigest()", "the Gen 3 upload carries the digest it was created with"),
+    M("inputs.py", 'if not v("gen3-app"):\n        return []', 'if True:\n        return []', "webhook-url with gen3-app is a bad input"),
+    M("main.py", "    if gen3:\n        gen3_frontend.deploy_step(", "    if False:\n        gen3_frontend.deploy_step(", "with gen3-app, Amplify Hosting is not touched"),
 ]
 # fmt: on
 

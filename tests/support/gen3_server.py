@@ -69,6 +69,7 @@ class Request:
     status: int
     headers: dict[str, str]
     body: bytes
+    at: float = field(default_factory=time.time)  # to order it against the CLI's record
 
 
 @dataclass
@@ -169,6 +170,10 @@ class Gen3Server:
     def issued_upload_urls(self) -> list[str]:
         with self._lock:
             return [self._upload_url(u) for u in self.uploads.values()]
+
+    def requests_for(self, operation: str) -> list[Request]:
+        with self._lock:
+            return [r for r in self.requests if r.operation == operation]
 
     def signatures(self) -> list[str]:
         with self._lock:

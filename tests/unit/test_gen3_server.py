@@ -34,7 +34,7 @@ _SCALARS = {
 }
 
 
-def problems(shape: Any, value: Any, where: str = "") -> list[str]:
+def problems(shape: Any, value: Any, where: str = "") -> list[str]:  # noqa: PLR0911
     """Where `value` strays from `shape` (botocore's model), as readable lines."""
     kind = shape.type_name
     if kind == "structure":

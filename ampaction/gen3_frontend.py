@@ -1,0 +1,352 @@
+"""The frontend on Amplify Gen 3: check the app and environment, start a deployment, follow it.
+
+Preflight reads the app (`GetApp`) and the environment (`GetEnvironment`): a
+missing one is an error before anything is installed. The deploy zips the
+source (or takes `frontend-artifact` as a prebuilt artifact), asks for a source
+upload with the zip's digest (`CreateSourceUpload`), `PUT`s the zip to the
+pre-signed URL it gets (the manual deployment's upload: masked, retried,
+streamed) and creates the deployment (`CreateDeployment`). A source deploy is
+built by Amplify, whose build runs `ampx generate outputs` for the Gen 2 app
+and branch: they reach it as two build variables of the environment (see
+docs/amplify-gen3.md). The deployment's id is known exactly, so the wait reads
+that one deployment (`GetDeployment`) at the pace and under the cancellation
+and timeout rules of the other waits (`wait.py`).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from ampaction import artifact, manual_deploy, source
+from ampaction.aws import AwsError
+from ampaction.cancellation import Cancellation
+from ampaction.errors import ActionError, Cancelled
+from ampaction.gen3 import (
+    GEN2_APP_ID_VARIABLE,
+    GEN2_BRANCH_VARIABLE,
+    PREBUILT_ARTIFACT,
+    SOURCE_CODE,
+    AmplifyGen3,
+    console_url,
+)
+from ampaction.inputs import Settings
+from ampaction.report import Report
+from ampaction.wait import POLL_SECONDS
+from ampaction.workflow import Workflow
+
+SUCCEEDED = "SUCCEEDED"
+FAILED = {"FAILED", "EXPIRED", "CANCELLED"}
+# When the pre-signed URL was signed with the checksum header, the PUT must send it.
+CHECKSUM_HEADER = "x-amz-checksum-sha256"
+
+
+@dataclass
+class Gen3Deployment:
+    """One deployment, as far as it is known: filled in as facts arrive."""
+
+    deployment_id: str = ""
+    status: str = ""
+    domain: str = ""
+    url: str = ""
+
+
+def check_app_and_environment(gen3: AmplifyGen3, app: str, environment: str) -> dict[str, Any]:
+    """The Gen 3 app; an error naming the app or the environment that is missing."""
+    where = f"in region {gen3.region}"
+    try:
+        found = gen3.get_app(app)
+    except AwsError as e:
+        if e.code != "ResourceNotFoundException":
+            raise
+        raise ActionError(
+            f"Input `gen3-app`: there is no Amplify Gen 3 app `{app}` {where}. Create it "
+            "(`aws amplifygen3 create`) or correct the name. Nothing was installed.",
+            title="Gen 3 app not found",
+        ) from None
+    try:
+        gen3.get_environment(app, environment)
+    except AwsError as e:
+        if e.code != "ResourceNotFoundException":
+            raise
+        raise ActionError(
+            f"Input `gen3-environment`: Amplify Gen 3 app `{app}` has no environment "
+            f"`{environment}` {where}. Use one of its environments (`preview` and "
+            "`production` by default). Nothing was installed.",
+            title="Gen 3 environment not found",
+        ) from None
+    return found
+
+
+def start_deployment(
+    s: Settings,
+    gen3: AmplifyGen3,
+    app: dict[str, Any],
+    workflow: Workflow,
+    cancellation: Cancellation,
+) -> Gen3Deployment:
+    """Zip, upload and deploy; the new deployment (its id and first status)."""
+    assert s.gen3_app is not None  # noqa: S101 - the caller checked
+    with tempfile.TemporaryDirectory(prefix="ampaction-") as scratch:
+        zipped, source_type = _zip(s, app, workflow, Path(scratch))
+        if source_type == SOURCE_CODE:
+            link_gen2_backend(gen3, s, workflow)
+        upload_id = _upload(gen3, zipped, s, workflow, cancellation)
+    if cancellation.requested:
+        raise Cancelled("the Gen 3 deployment", outcome="the source was uploaded, not deployed.")
+    created = gen3.create_deployment(
+        s.gen3_app,
+        s.gen3_environment,
+        upload_id,
+        source_type,
+        f"Gen 2 app {s.app_id}, branch {s.branch} (amplify-pipeline-deploy)"[:256],
+    )
+    deployment = Gen3Deployment(str(created["DeploymentId"]), str(created.get("Status", "")))
+    deployment.url = console_url(
+        gen3.region, s.gen3_app, s.gen3_environment, deployment.deployment_id
+    )
+    workflow.info(
+        f"Gen 3 deployment {deployment.deployment_id} created in environment "
+        f"`{s.gen3_environment}` of app `{s.gen3_app}` ({source_type}, {deployment.status})."
+    )
+    return deployment
+
+
+def link_gen2_backend(gen3: AmplifyGen3, s: Settings, workflow: Workflow) -> None:
+    """Tell the Gen 3 build which Gen 2 backend to read (`ampx generate outputs`)."""
+    assert s.gen3_app is not None  # noqa: S101 - the caller checked
+    gen3.put_build_variables(
+        s.gen3_app,
+        s.gen3_environment,
+        {GEN2_APP_ID_VARIABLE: s.app_id, GEN2_BRANCH_VARIABLE: s.branch},
+    )
+    workflow.info(
+        f"Build variables of environment `{s.gen3_environment}`: {GEN2_APP_ID_VARIABLE}="
+        f"{s.app_id}, {GEN2_BRANCH_VARIABLE}={s.branch}."
+    )
+
+
+def _zip(
+    s: Settings, app: dict[str, Any], workflow: Workflow, scratch: Path
+) -> tuple[source.SourceZip, str]:
+    """The zip to upload and its source type: `frontend-artifact` as it is built, else the
+    working directory's source."""
+    if s.frontend_artifact is not None:
+        shown = s.shown(s.frontend_artifact)
+        art = artifact.prepare(s.frontend_artifact, shown, scratch)
+        digest = source.digest_of(art.zip_path)
+        workflow.info(
+            f"Prebuilt artifact: `{shown}`, {art.files} file(s), "
+            f"{manual_deploy.describe_size(art.size)}."
+        )
+        return source.SourceZip(art.zip_path, art.size, art.files, digest), PREBUILT_ARTIFACT
+    output = str(((app.get("Web") or {}).get("BuildConfig") or {}).get("OutputDirectory") or "")
+    zipped = source.zip_source(s.working_directory, scratch, output_directory=output)
+    workflow.info(
+        f"Source: {zipped.files} file(s) of `{s.shown(s.working_directory)}`, "
+        f"{manual_deploy.describe_size(zipped.size)} (without node_modules, .git"
+        f"{', ' + output if output else ''} and what {source.IGNORE_FILE} lists)."
+    )
+    if zipped.links_left_out:
+        shown_links = ", ".join(f"`{link}`" for link in zipped.links_left_out[:5])
+        workflow.warning(
+            f"Symbolic links are not uploaded (one could point out of the workspace): "
+            f"{shown_links}{' …' if len(zipped.links_left_out) > 5 else ''}. List them in "
+            f"{source.IGNORE_FILE}, or replace them with the files they point to.",
+            title="Symbolic links left out",
+        )
+    return zipped, SOURCE_CODE
+
+
+def _upload(
+    gen3: AmplifyGen3,
+    zipped: source.SourceZip,
+    s: Settings,
+    workflow: Workflow,
+    cancellation: Cancellation,
+) -> str:
+    """A source upload for the zip, and the zip `PUT` to it; the upload's id."""
+    if cancellation.requested:
+        raise Cancelled("the Gen 3 deployment")
+    created = gen3.create_source_upload(zipped.digest)
+    upload_id, url = str(created["SourceUploadId"]), str(created["ZipUpload"]["UploadUrl"])
+    manual_deploy.mask_upload_url(workflow, url)
+    start = time.monotonic()
+    attempts = manual_deploy.upload(
+        url,
+        zipped.zip_path,
+        workflow=workflow,
+        cancellation=cancellation,
+        max_attempts=s.max_attempts,
+        headers=signed_checksum(url, zipped.digest),
+    )
+    workflow.info(
+        f"Source upload {upload_id}: {manual_deploy.describe_size(zipped.size)} in "
+        f"{time.monotonic() - start:.1f} s ({attempts} attempt(s))."
+    )
+    return upload_id
+
+
+def signed_checksum(url: str, digest: str) -> dict[str, str]:
+    """The checksum header, when the URL's signature covers it (else S3 would refuse an
+    unsigned `x-amz-` header)."""
+    query = {k.lower(): v for k, v in parse_qsl(urlsplit(url).query)}
+    signed = query.get("x-amz-signedheaders", "").lower().split(";")
+    return {CHECKSUM_HEADER: digest} if CHECKSUM_HEADER in signed else {}
+
+
+def wait_for_deployment(
+    gen3: AmplifyGen3,
+    workflow: Workflow,
+    *,
+    app: str,
+    environment: str,
+    deployment: Gen3Deployment,
+    timeout_seconds: float,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> Gen3Deployment:
+    """Follow the deployment to `SUCCEEDED`; an error when it fails, expires, is cancelled,
+    or the wait is over. `deployment` is filled in as its status changes."""
+    start = clock()
+    deadline = start + timeout_seconds
+    next_poll = start + POLL_SECONDS
+    last_status = ""
+    while True:
+        sleep(max(0.0, next_poll - clock()))
+        if cancelled():
+            raise Cancelled("the wait for the Gen 3 deployment")
+        now = clock()
+        next_poll = min(now + POLL_SECONDS, deadline)
+        found = gen3.get_deployment(app, environment, deployment.deployment_id)
+        deployment.status = str(found.get("Status", "UNKNOWN"))
+        deployment.domain = str(found.get("DomainName") or deployment.domain)
+        if deployment.status != last_status:
+            workflow.info(
+                f"Gen 3 deployment {deployment.deployment_id}: {deployment.status} "
+                f"({int(now - start)} s)"
+            )
+            last_status = deployment.status
+        if _ended(found, deployment, late=now >= deadline, timeout=timeout_seconds):
+            return deployment
+
+
+def _ended(
+    found: dict[str, Any], deployment: Gen3Deployment, *, late: bool, timeout: float
+) -> bool:
+    """True when the deployment succeeded; an error when it ended otherwise or time is up."""
+    status = deployment.status
+    if status == SUCCEEDED:
+        return True
+    if status in FAILED:
+        code = found.get("StatusReasonCode") or "no reason code"
+        reason = str(found.get("StatusReason") or "no reason given").strip()
+        raise ActionError(
+            f"Gen 3 deployment {deployment.deployment_id} ended {status} ({code}): {reason}. "
+            f"See {deployment.url}",
+            title=f"Gen 3 deployment {status.lower()}",
+        )
+    if late:
+        raise ActionError(
+            f"Gen 3 deployment {deployment.deployment_id} was still {status} after "
+            f"{int(timeout // 60)} minutes (`wait-timeout-minutes`). It goes on in "
+            f"Amplify: {deployment.url}",
+            title="Gen 3 deployment timed out",
+        )
+    return False
+
+
+def frontend_url(domain: str) -> str:
+    """The deployment's address, from its `DomainName` (a host name)."""
+    if not domain:
+        return ""
+    return domain if domain.startswith(("https://", "http://")) else f"https://{domain}"
+
+
+# ---- The steps of a run (the command flow calls these) ------------------------------------
+
+
+@dataclass
+class Gen3Target:
+    """The Gen 3 app and environment preflight found, and the client that reads them."""
+
+    gen3: AmplifyGen3
+    app: dict[str, Any]
+
+
+def preflight_step(
+    s: Settings, workflow: Workflow, cancellation: Cancellation, report: Report
+) -> Gen3Target | None:
+    """Check the Gen 3 app and environment before anything is installed; None when this
+    run deploys no frontend to Gen 3."""
+    if not s.gen3_app or not s.branch_gets_frontend:
+        return None
+    assert s.region is not None  # noqa: S101 - inputs require a region with `gen3-app`
+    gen3 = AmplifyGen3(
+        s.region, s.max_attempts, s.child_env, mask=workflow.mask, cancellation=cancellation
+    )
+    with report.step("Preflight (Amplify Gen 3)", workflow) as step:
+        app = check_app_and_environment(gen3, s.gen3_app, s.gen3_environment)
+        step.detail = f"app `{s.gen3_app}`, environment `{s.gen3_environment}`"
+    report.outputs["frontend-url"] = ""  # Amplify Hosting's address is not where this goes
+    return Gen3Target(gen3, app)
+
+
+def plan(s: Settings, workflow: Workflow, report: Report) -> None:
+    """The dry run's line for the Gen 3 frontend."""
+    what = (
+        f"`{s.shown(s.frontend_artifact)}` as a prebuilt artifact"
+        if s.frontend_artifact is not None
+        else f"the source of `{s.shown(s.working_directory)}`"
+    )
+    line = (
+        f"zip {what}, upload it (CreateSourceUpload, PUT) and deploy it to environment "
+        f"`{s.gen3_environment}` of Gen 3 app `{s.gen3_app}` (CreateDeployment)"
+    )
+    workflow.info(f"- frontend: {line}")
+    report.plan("Deploy frontend (Amplify Gen 3)", line)
+
+
+def deploy_step(
+    s: Settings,
+    target: Gen3Target,
+    workflow: Workflow,
+    cancellation: Cancellation,
+    report: Report,
+) -> None:
+    """Deploy the frontend to Gen 3 and, with `wait-for-frontend`, follow it to its end."""
+    assert s.gen3_app is not None  # noqa: S101 - preflight checked
+    if cancellation.requested:
+        raise Cancelled("the Gen 3 deployment")
+    with report.step("Deploy frontend (Amplify Gen 3)", workflow) as step:
+        deployment = start_deployment(s, target.gen3, target.app, workflow, cancellation)
+        report.outputs["gen3-deployment-id"] = deployment.deployment_id
+        report.outputs["frontend-triggered"] = "true"
+        report.outputs["job-status"] = deployment.status
+        report.outputs["job-url"] = deployment.url
+        step.detail = f"deployment {deployment.deployment_id}"
+    if not s.wait_for_frontend:
+        report.skip("Wait for the Gen 3 deployment", "`wait-for-frontend` is off")
+        return
+    with report.step("Wait for the Gen 3 deployment", workflow) as step:
+        try:
+            wait_for_deployment(
+                target.gen3,
+                workflow,
+                app=s.gen3_app,
+                environment=s.gen3_environment,
+                deployment=deployment,
+                timeout_seconds=s.wait_timeout_minutes * 60,
+                sleep=cancellation.sleep,
+                cancelled=lambda: cancellation.requested,
+            )
+        finally:
+            report.outputs["job-status"] = deployment.status
+            report.outputs["frontend-url"] = frontend_url(deployment.domain)
+        step.detail = f"deployment {deployment.deployment_id}: {deployment.status}"
