@@ -200,3 +200,14 @@ def test_webhook_url_with_gen3_app_is_a_bad_input(run_gen3, gen3, sim):
     errors = run.commands.named("error")
     assert any(e.properties.get("title") == "Bad input: webhook-url" for e in errors), errors
     assert gen3.operations() == [] and run.ampx_calls() == []
+
+
+def test_a_dry_run_reads_the_gen3_app_and_plans_the_deployment(run_gen3, gen3, sim, workspace):
+    run = run_gen3({"dry-run": "true"})
+
+    assert run.exit_code == 0, run.log
+    assert gen3.operations() == ["GetApp", "GetEnvironment"]  # reads only
+    assert "CreateSourceUpload, PUT" in run.log and "Gen 3 app `web`" in run.log
+    assert "Deploy frontend (Amplify Gen 3)" in run.summary
+    assert run.ampx_calls() == [] and not (workspace / "node_modules").exists()
+    assert not HOSTING_CHANGES & set(sim.operations())
