@@ -110,7 +110,8 @@ def test_source_is_deployed_to_gen3_after_the_backend_and_followed_to_succeeded(
     assert f"/deployments/{deployment.deployment_id})" in run.summary
     # Amplify Hosting is not touched: no webhook, no job, no deployment there.
     assert not HOSTING_CHANGES & set(sim.operations())
-    assert run.outputs["webhook-id"] == "" and run.outputs["job-id"] == ""
+    assert run.outputs["webhook-id"] == ""
+    assert run.outputs["job-id"] == deployment.deployment_id  # the frontend job it followed
 
 
 def test_a_prebuilt_artifact_goes_up_as_it_is_built(run_gen3, gen3, sim, workspace):

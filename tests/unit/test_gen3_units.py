@@ -17,7 +17,7 @@ from support.gen3_server import Gen3Server
 from ampaction import inputs
 from ampaction.errors import ActionError, BadInputs, Cancelled
 from ampaction.gen3 import AmplifyGen3
-from ampaction.gen3_frontend import (
+from ampaction.frontends.gen3 import (
     Gen3Deployment,
     check_app_and_environment,
     signed_checksum,

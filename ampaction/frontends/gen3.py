@@ -1,4 +1,5 @@
-"""The frontend on Amplify Gen 3: check the app and environment, start a deployment, follow it.
+"""The frontend on Amplify Gen 3 (`gen3-app`): check the app and environment, start a
+deployment, follow it. Amplify Hosting is not touched.
 
 Preflight reads the app (`GetApp`) and the environment (`GetEnvironment`): a
 missing one is an error before anything is installed. The deploy zips the
@@ -18,7 +19,7 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -27,6 +28,7 @@ from ampaction import artifact, manual_deploy, source
 from ampaction.aws import AwsError
 from ampaction.cancellation import Cancellation
 from ampaction.errors import ActionError, Cancelled
+from ampaction.frontends import Frontend, Job
 from ampaction.gen3 import (
     GEN2_APP_ID_VARIABLE,
     GEN2_BRANCH_VARIABLE,
@@ -36,8 +38,8 @@ from ampaction.gen3 import (
     console_url,
 )
 from ampaction.inputs import Settings
-from ampaction.report import Report
-from ampaction.wait import POLL_SECONDS
+from ampaction.run import Run
+from ampaction.wait import POLL_SECONDS, JobResult
 from ampaction.workflow import Workflow
 
 SUCCEEDED = "SUCCEEDED"
@@ -269,84 +271,108 @@ def frontend_url(domain: str) -> str:
     return domain if domain.startswith(("https://", "http://")) else f"https://{domain}"
 
 
-# ---- The steps of a run (the command flow calls these) ------------------------------------
+# ---- The frontend's shape (see `ampaction.frontends`) ------------------------------------
 
 
 @dataclass
-class Gen3Target:
-    """The Gen 3 app and environment preflight found, and the client that reads them."""
+class Gen3Job:
+    """A started Gen 3 deployment to wait on; `result` holds its id, status and page."""
 
     gen3: AmplifyGen3
-    app: dict[str, Any]
+    run: Run
+    deployment: Gen3Deployment
+    result: JobResult = field(default_factory=JobResult)
 
-
-def preflight_step(
-    s: Settings, workflow: Workflow, cancellation: Cancellation, report: Report
-) -> Gen3Target | None:
-    """Check the Gen 3 app and environment before anything is installed; None when this
-    run deploys no frontend to Gen 3."""
-    if not s.gen3_app or not s.branch_gets_frontend:
-        return None
-    assert s.region is not None  # noqa: S101 - inputs require a region with `gen3-app`
-    gen3 = AmplifyGen3(
-        s.region, s.max_attempts, s.child_env, mask=workflow.mask, cancellation=cancellation
-    )
-    with report.step("Preflight (Amplify Gen 3)", workflow) as step:
-        app = check_app_and_environment(gen3, s.gen3_app, s.gen3_environment)
-        step.detail = f"app `{s.gen3_app}`, environment `{s.gen3_environment}`"
-    report.outputs["frontend-url"] = ""  # Amplify Hosting's address is not where this goes
-    return Gen3Target(gen3, app)
-
-
-def plan(s: Settings, workflow: Workflow, report: Report) -> None:
-    """The dry run's line for the Gen 3 frontend."""
-    what = (
-        f"`{s.shown(s.frontend_artifact)}` as a prebuilt artifact"
-        if s.frontend_artifact is not None
-        else f"the source of `{s.shown(s.working_directory)}`"
-    )
-    line = (
-        f"zip {what}, upload it (CreateSourceUpload, PUT) and deploy it to environment "
-        f"`{s.gen3_environment}` of Gen 3 app `{s.gen3_app}` (CreateDeployment)"
-    )
-    workflow.info(f"- frontend: {line}")
-    report.plan("Deploy frontend (Amplify Gen 3)", line)
-
-
-def deploy_step(
-    s: Settings,
-    target: Gen3Target,
-    workflow: Workflow,
-    cancellation: Cancellation,
-    report: Report,
-) -> None:
-    """Deploy the frontend to Gen 3 and, with `wait-for-frontend`, follow it to its end."""
-    assert s.gen3_app is not None  # noqa: S101 - preflight checked
-    if cancellation.requested:
-        raise Cancelled("the Gen 3 deployment")
-    with report.step("Deploy frontend (Amplify Gen 3)", workflow) as step:
-        deployment = start_deployment(s, target.gen3, target.app, workflow, cancellation)
-        report.outputs["gen3-deployment-id"] = deployment.deployment_id
-        report.outputs["frontend-triggered"] = "true"
-        report.outputs["job-status"] = deployment.status
-        report.outputs["job-url"] = deployment.url
-        step.detail = f"deployment {deployment.deployment_id}"
-    if not s.wait_for_frontend:
-        report.skip("Wait for the Gen 3 deployment", "`wait-for-frontend` is off")
-        return
-    with report.step("Wait for the Gen 3 deployment", workflow) as step:
+    def wait(self) -> JobResult:
+        s, cancellation = self.run.settings, self.run.cancellation
+        assert s.gen3_app is not None  # noqa: S101 - chosen only with `gen3-app`
         try:
             wait_for_deployment(
-                target.gen3,
-                workflow,
+                self.gen3,
+                self.run.workflow,
                 app=s.gen3_app,
                 environment=s.gen3_environment,
-                deployment=deployment,
+                deployment=self.deployment,
                 timeout_seconds=s.wait_timeout_minutes * 60,
                 sleep=cancellation.sleep,
                 cancelled=lambda: cancellation.requested,
             )
         finally:
+            self.result.status = self.deployment.status
+            self.run.report.outputs["frontend-url"] = frontend_url(self.deployment.domain)
+        return self.result
+
+
+@dataclass
+class Gen3Frontend:
+    """One run's Gen 3 target: preflight finds the app, which the deploy then reads."""
+
+    app: dict[str, Any] = field(default_factory=dict)
+
+    def client(self, run: Run) -> AmplifyGen3:
+        s = run.settings
+        assert s.region is not None  # noqa: S101 - inputs require a region with `gen3-app`
+        return AmplifyGen3(
+            s.region,
+            s.max_attempts,
+            s.child_env,
+            mask=run.workflow.mask,
+            cancellation=run.cancellation,
+        )
+
+    def preflight(self, run: Run) -> None:
+        """The Gen 3 app and environment, checked before anything is installed."""
+        s = run.settings
+        assert s.gen3_app is not None  # noqa: S101 - chosen only with `gen3-app`
+        with run.report.step("Preflight (Amplify Gen 3)", run.workflow) as step:
+            self.app = check_app_and_environment(self.client(run), s.gen3_app, s.gen3_environment)
+            step.detail = f"app `{s.gen3_app}`, environment `{s.gen3_environment}`"
+        run.report.outputs["frontend-url"] = ""  # Amplify Hosting's address is not where it goes
+
+    def start(self, run: Run) -> Job | None:
+        """Upload and deploy: the deployment, to wait on."""
+        s, report, workflow = run.settings, run.report, run.workflow
+        if run.cancellation.requested:
+            raise Cancelled("the Gen 3 deployment")
+        gen3 = self.client(run)
+        with report.step("Deploy frontend (Amplify Gen 3)", workflow) as step:
+            deployment = start_deployment(s, gen3, self.app, workflow, run.cancellation)
+            report.outputs["gen3-deployment-id"] = deployment.deployment_id
+            report.outputs["frontend-triggered"] = "true"
             report.outputs["job-status"] = deployment.status
-            report.outputs["frontend-url"] = frontend_url(deployment.domain)
-        step.detail = f"deployment {deployment.deployment_id}: {deployment.status}"
+            report.outputs["job-url"] = deployment.url
+            step.detail = f"deployment {deployment.deployment_id}"
+        result = JobResult(deployment.deployment_id, deployment.status, deployment.url)
+        return Gen3Job(gen3, run, deployment, result)
+
+    def plan(self, run: Run) -> None:
+        """The dry run's line for the Gen 3 frontend."""
+        s = run.settings
+        what = (
+            f"`{s.shown(s.frontend_artifact)}` as a prebuilt artifact"
+            if s.frontend_artifact is not None
+            else f"the source of `{s.shown(s.working_directory)}`"
+        )
+        line = (
+            f"zip {what}, upload it (CreateSourceUpload, PUT) and deploy it to environment "
+            f"`{s.gen3_environment}` of Gen 3 app `{s.gen3_app}` (CreateDeployment)"
+        )
+        run.workflow.info(f"- frontend: {line}")
+        run.report.plan("Deploy frontend (Amplify Gen 3)", line)
+
+
+def reads_amplify(s: Settings) -> bool:
+    """Gen 3 is its own service: Amplify Hosting's API is not called for the frontend."""
+    return False
+
+
+def frontend() -> Frontend:
+    """A fresh Gen 3 frontend for one run (it keeps the app that preflight read)."""
+    target = Gen3Frontend()
+    return Frontend(
+        builds_from_repository=False,
+        reads_amplify=reads_amplify,
+        plan=target.plan,
+        start=target.start,
+        preflight=target.preflight,
+    )
