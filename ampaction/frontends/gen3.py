@@ -56,6 +56,8 @@ class Gen3Deployment:
     status: str = ""
     domain: str = ""
     url: str = ""
+    # The build variables this run set for it (a source deploy), to check it was built so.
+    built_with: dict[str, str] = field(default_factory=dict)
 
 
 def check_app_and_environment(gen3: AmplifyGen3, app: str, environment: str) -> dict[str, Any]:
@@ -96,8 +98,9 @@ def start_deployment(
     assert s.gen3_app is not None  # noqa: S101 - the caller checked
     with tempfile.TemporaryDirectory(prefix="ampaction-") as scratch:
         zipped, source_type = _zip(s, app, workflow, Path(scratch))
+        built_with = {}
         if source_type == SOURCE_CODE:
-            link_gen2_backend(gen3, s, workflow)
+            built_with = link_gen2_backend(gen3, s, workflow)
         upload_id = _upload(gen3, zipped, s, workflow, cancellation)
     if cancellation.requested:
         raise Cancelled("the Gen 3 deployment", outcome="the source was uploaded, not deployed.")
@@ -109,6 +112,7 @@ def start_deployment(
         f"Gen 2 app {s.app_id}, branch {s.branch} (amplify-pipeline-deploy)"[:256],
     )
     deployment = Gen3Deployment(str(created["DeploymentId"]), str(created.get("Status", "")))
+    deployment.built_with = built_with
     deployment.url = console_url(
         gen3.region, s.gen3_app, s.gen3_environment, deployment.deployment_id
     )
@@ -119,18 +123,17 @@ def start_deployment(
     return deployment
 
 
-def link_gen2_backend(gen3: AmplifyGen3, s: Settings, workflow: Workflow) -> None:
-    """Tell the Gen 3 build which Gen 2 backend to read (`ampx generate outputs`)."""
+def link_gen2_backend(gen3: AmplifyGen3, s: Settings, workflow: Workflow) -> dict[str, str]:
+    """Tell the Gen 3 build which Gen 2 backend to read (`ampx generate outputs`); the
+    variables set."""
     assert s.gen3_app is not None  # noqa: S101 - the caller checked
-    gen3.put_build_variables(
-        s.gen3_app,
-        s.gen3_environment,
-        {GEN2_APP_ID_VARIABLE: s.app_id, GEN2_BRANCH_VARIABLE: s.branch},
-    )
+    variables = {GEN2_APP_ID_VARIABLE: s.app_id, GEN2_BRANCH_VARIABLE: s.branch}
+    gen3.put_build_variables(s.gen3_app, s.gen3_environment, variables)
     workflow.info(
         f"Build variables of environment `{s.gen3_environment}`: {GEN2_APP_ID_VARIABLE}="
         f"{s.app_id}, {GEN2_BRANCH_VARIABLE}={s.branch}."
     )
+    return variables
 
 
 def _zip(
@@ -235,8 +238,31 @@ def wait_for_deployment(
                 f"({int(now - start)} s)"
             )
             last_status = deployment.status
+        _check_built_with(found, deployment)
         if _ended(found, deployment, late=now >= deadline, timeout=timeout_seconds):
             return deployment
+
+
+def _check_built_with(found: dict[str, Any], deployment: Gen3Deployment) -> None:
+    """An error when the deployment recorded other build variables than this run set: a
+    run of another branch set the environment's between this run's and its deployment,
+    and this frontend reads that branch's backend."""
+    recorded = {
+        str(v.get("Key")): str(v.get("Value"))
+        for v in found.get("EnvironmentVariables") or []
+        if v.get("Key") in deployment.built_with
+    }
+    other = {k: v for k, v in recorded.items() if v != deployment.built_with[k]}
+    if other:
+        shown = ", ".join(f"{k}=`{v}`" for k, v in sorted(other.items()))
+        raise ActionError(
+            f"Gen 3 deployment {deployment.deployment_id} was created with {shown}, not this "
+            "run's values: another run set the environment's build variables at the same "
+            "time, and this deployment reads that backend. Re-run, and give the workflow a "
+            "`concurrency` group per Gen 3 environment so that runs take turns. "
+            f"See {deployment.url}",
+            title="Gen 3 deployment built against another backend",
+        )
 
 
 def _ended(

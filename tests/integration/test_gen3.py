@@ -212,3 +212,16 @@ def test_a_dry_run_reads_the_gen3_app_and_plans_the_deployment(run_gen3, gen3, s
     assert "Deploy frontend (Amplify Gen 3)" in run.summary
     assert run.ampx_calls() == [] and not (workspace / "node_modules").exists()
     assert not HOSTING_CHANGES & set(sim.operations())
+
+
+def test_a_deployment_built_against_another_runs_branch_is_not_claimed(run_gen3, gen3):
+    """Two branches deploying to one environment at once: the later run's build variables
+    can land between this run's and its deployment, which then reads the other backend."""
+    gen3.race_variables({"AMPLIFY_GEN2_BRANCH": "feature/other"})
+
+    run = run_gen3({"wait-for-frontend": "true"})
+
+    assert run.exit_code == 1
+    (error,) = run.commands.named("error")
+    assert "`feature/other`" in error.message and "concurrency" in error.message
+    assert "GetDeployment" in gen3.operations()

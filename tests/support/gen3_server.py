@@ -106,6 +106,7 @@ class Gen3Server:
         self.deployments: dict[str, Deployment] = {}
         self.requests: list[Request] = []
         self._plan: tuple[dict[str, str], ...] = SUCCEEDED_PLAN
+        self._race: dict[str, str] = {}
         self._faults: dict[str, list[Gen3Error]] = {}
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -155,6 +156,11 @@ class Gen3Server:
     def set_deployment_plan(self, plan: Iterable[dict[str, str]]) -> None:
         """The statuses the next deployments go through, one per `GetDeployment`."""
         self._plan = tuple(dict(step) for step in plan)
+
+    def race_variables(self, values: dict[str, str]) -> None:
+        """After the next `PutEnvironmentVariables`, set these too, as another run's
+        would land between this run's and its `CreateDeployment`."""
+        self._race = dict(values)
 
     def fail(self, operation: str, status: int, error_type: str, times: int = 1) -> None:
         self._faults.setdefault(operation, []).extend(
@@ -238,6 +244,9 @@ class Gen3Server:
             if not {"Key", "Value", "Type"} <= variable.keys():
                 raise Gen3Error(400, "ValidationException", "Key, Value and Type are required")
             current[variable["Key"]] = dict(variable)  # an update: the others stay
+        for key, value in self._race.items():
+            current[key] = {"Key": key, "Value": value, "Type": "PLAINTEXT", "Scope": "BUILD"}
+        self._race = {}
         return {}
 
     def _create_source_upload(self, _params: dict[str, str], request: Any) -> dict[str, Any]:

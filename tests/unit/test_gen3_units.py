@@ -16,13 +16,13 @@ from support.gen3_server import Gen3Server
 
 from ampaction import inputs
 from ampaction.errors import ActionError, BadInputs, Cancelled
-from ampaction.gen3 import AmplifyGen3
 from ampaction.frontends.gen3 import (
     Gen3Deployment,
     check_app_and_environment,
     signed_checksum,
     wait_for_deployment,
 )
+from ampaction.gen3 import AmplifyGen3
 from ampaction.source import zip_source
 from ampaction.wait import POLL_SECONDS
 from ampaction.workflow import Workflow
