@@ -39,7 +39,7 @@ NPM_RECORD = ".package-lock.json"
 DEPENDENCY_FIELDS = ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies")
 # Scripts `npm ci` runs for the project itself: they may write files outside
 # node_modules, which a restored node_modules does not bring back.
-INSTALL_SCRIPTS = ("preinstall", "install", "postinstall", "prepare")
+INSTALL_SCRIPTS = ("preinstall", "install", "postinstall", "preprepare", "prepare", "postprepare")
 
 HASH_TAG = "amplify-pipeline-deploy:backend-hash"
 DEPLOY_TAG = "amplify-pipeline-deploy:backend-deploy"  # which deploy set the hash
@@ -229,21 +229,32 @@ class BackendFiles:
 
 
 def backend_hash(project: Path, backend_paths: Sequence[str]) -> BackendFiles:
-    """Hash the backend's files by their paths (relative, `/`-separated) and contents."""
+    """Hash the backend's files by their paths (relative, `/`-separated) and contents.
+
+    Links are followed where they stay in the project or in what `backend-paths`
+    matches; one that leads elsewhere is an error, since its files would count
+    unseen (a link to a folder) or not at all (os.walk does not follow it).
+    """
     files: dict[str, Path] = {}
     for name in ("package.json", *LOCKFILES):
         if (project / name).is_file():
             files[name] = project / name
-    files.update(_files_under(project, "amplify"))
+    matches = {
+        pattern: glob.glob(pattern, root_dir=project, recursive=True, include_hidden=True)
+        for pattern in backend_paths
+    }
+    bounds = [project.resolve()]
+    bounds += [(project / m).resolve() for found in matches.values() for m in found]
+    files.update(_files_under(project, "amplify", bounds))
     unmatched = []
-    for pattern in backend_paths:
+    for pattern, found_paths in matches.items():
         found = {}
-        for match in glob.glob(pattern, root_dir=project, recursive=True, include_hidden=True):
+        for match in found_paths:
             path = project / match
-            if path.is_file():
+            if path.is_file() and _hashed(_relative(match)):
                 found[_relative(match)] = path
-            elif path.is_dir():
-                found.update(_files_under(project, match))
+            elif path.is_dir() and _hashed(_relative(match) + "/"):
+                found.update(_files_under(project, match, bounds))
         if not found:
             unmatched.append(pattern)
         files.update(found)
@@ -260,14 +271,52 @@ def backend_hash(project: Path, backend_paths: Sequence[str]) -> BackendFiles:
     return BackendFiles(digest.hexdigest(), len(files), tuple(unmatched))
 
 
-def _files_under(project: Path, folder: str) -> Iterator[tuple[str, Path]]:
-    top = project / folder
-    for here, dirs, names in os.walk(top):
-        dirs[:] = [d for d in dirs if d not in _NOT_HASHED_DIRS]
-        for name in names:
-            path = Path(here) / name
-            if path.is_file() and not name.startswith(_NOT_HASHED_PREFIX):
-                yield _relative(os.path.join(folder, path.relative_to(top))), path
+def _hashed(rel: str) -> bool:
+    """Not a deploy's output, nor in a folder the package manager fills."""
+    *folders, name = rel.split("/")
+    return not _NOT_HASHED_DIRS & set(folders) and not name.startswith(_NOT_HASHED_PREFIX)
+
+
+def _files_under(project: Path, folder: str, bounds: Sequence[Path]) -> Iterator[tuple[str, Path]]:
+    """The files under `folder`, through links that stay within `bounds`."""
+    if (project / folder).is_symlink():
+        _inside(project, project / folder, bounds)
+    yield from _walk(project, project / folder, _relative(folder), bounds, ())
+
+
+def _walk(
+    project: Path, here: Path, rel: str, bounds: Sequence[Path], above: tuple[Path, ...]
+) -> Iterator[tuple[str, Path]]:
+    # `above`: the real folders this walk came through; a link back to one is a loop.
+    real = here.resolve()
+    if real in above:
+        return
+    try:
+        entries = sorted(os.scandir(here), key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        if entry.is_symlink():
+            _inside(project, path, bounds)
+        if entry.is_dir() and entry.name not in _NOT_HASHED_DIRS:
+            yield from _walk(project, path, f"{rel}/{entry.name}", bounds, (*above, real))
+        elif entry.is_file() and not entry.name.startswith(_NOT_HASHED_PREFIX):
+            yield f"{rel}/{entry.name}", path
+
+
+def _inside(project: Path, link: Path, bounds: Sequence[Path]) -> Path:
+    """The link's real target, if within `bounds`; else an error naming the link."""
+    target = link.resolve()
+    if any(target == b or b in target.parents for b in bounds):
+        return target
+    shown = _relative(os.path.relpath(link, project))
+    raise ActionError(
+        f"`{shown}` is a link to `{target}`, outside the project: its files would count "
+        "for the backend unseen. Add it to `backend-paths` if they are the backend's, "
+        "or replace the link with the files.",
+        title="Backend files outside the project",
+    )
 
 
 def _relative(path: str) -> str:

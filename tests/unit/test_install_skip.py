@@ -139,3 +139,15 @@ def test_a_bundled_package_npm_lists_but_never_unpacked_does_not_count(tmp_path)
         False,
         "`a/node_modules/b` in node_modules is not the one in package-lock.json",
     )
+
+
+def test_every_root_script_npm_ci_runs_stops_the_skip(tmp_path):
+    root = project(tmp_path, BASE)
+    skip.record_npm_install(root, HERE)
+    for script in ("preinstall", "install", "postinstall", "preprepare", "prepare", "postprepare"):
+        manifest = {**ROOT_ENTRY, "scripts": {script: "node generate.js"}}
+        (root / "package.json").write_text(json.dumps(manifest))
+        assert skip.npm_install_current(root, HERE) == (
+            False,
+            f"package.json has a `{script}` script, which `npm ci` runs",
+        )
