@@ -2,7 +2,8 @@
 backend deploy whose files are those of the branch's last successful deploy.
 
 The install: npm writes what it installed to `node_modules/.package-lock.json`.
-When every package listed there is the lockfile's and is still on disk, the
+When every package listed there is the lockfile's and is still on disk with the
+package.json it was installed with, the `.bin` links npm made are all there, the
 lockfile lists nothing more (beyond what npm left out for this platform last
 time), and the install ran with the same Node major on the same platform and
 architecture (recorded here after each successful `npm ci`, since npm does not
@@ -97,10 +98,13 @@ def npm_install_current(project: Path, runtime: NodeRuntime | None) -> tuple[boo
         why_not = f"{what} lists no packages"
     if why_not or record is None or runtime is None or installed is None or locked is None:
         return False, why_not
+    absent = set(record.get("not-on-disk", []))
     why_not = (
         _scripts_to_run(project, locked)
         or _differing(installed, locked, set(record.get("not-installed", [])))
-        or _changed_on_disk(project, installed, set(record.get("not-on-disk", [])))
+        or _changed_on_disk(project, installed, absent)
+        or _changed_manifest(project, installed, record.get("manifests"), absent)
+        or _missing_link(project, installed, absent, set(record.get("not-linked", [])))
     )
     if why_not:
         return False, why_not
@@ -140,6 +144,12 @@ def record_npm_install(project: Path, runtime: NodeRuntime | None) -> None:
         # Packages npm lists that a fresh install did not put on disk either: bundled
         # dependencies a package's tarball lacks (real Gen 2 lockfiles have some).
         "not-on-disk": sorted(key for key, _ in _not_on_disk(project, installed)),
+        # What each package's package.json was: an edit that keeps the version shows.
+        "manifests": dict(_manifests(project, installed)),
+        # The .bin links npm did not make (`bin-links=false`): it would not make them again.
+        "not-linked": sorted(
+            link for link, _ in _bin_links(installed) if not _linked(project, link)
+        ),
     }
     (modules / INSTALL_RECORD).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
 
@@ -192,6 +202,59 @@ def _not_on_disk(project: Path, installed: Mapping[str, Any]) -> Iterator[tuple[
             yield key, f"`{_name(key)}` is missing from node_modules"
         elif manifest is not None and manifest.get("version") != entry.get("version"):
             yield key, f"`{_name(key)}` in node_modules is not the version npm installed"
+
+
+def _manifests(project: Path, installed: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """The hash of each installed package's package.json, by its key."""
+    for key, entry in installed.items():
+        if _in_node_modules(key) and not entry.get("link"):
+            try:
+                data = (project / key / "package.json").read_bytes()
+            except OSError:
+                continue
+            yield key, hashlib.sha256(data).hexdigest()
+
+
+def _changed_manifest(
+    project: Path, installed: Mapping[str, Any], recorded: object, absent: set[str]
+) -> str:
+    """Why a package's package.json is not the one npm installed, or ''."""
+    if not isinstance(recorded, dict):
+        return "node_modules was installed by an older version of this action"
+    now = dict(_manifests(project, installed))
+    for key in installed:
+        if key in now and recorded.get(key) != now[key]:
+            return f"`{_name(key)}` in node_modules is not as npm installed it (its package.json changed)"
+        if key not in now and key in recorded and key not in absent:
+            return f"`{_name(key)}` is missing from node_modules"
+    return ""
+
+
+def _bin_links(installed: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """The .bin links npm makes for the installed packages (`node_modules/.bin/tsc`), by key."""
+    for key, entry in installed.items():
+        if not _in_node_modules(key):
+            continue
+        # A linked package (`file:` folder, workspace) has its bins on the folder's entry.
+        source = installed.get(str(entry.get("resolved")), {}) if entry.get("link") else entry
+        bins = source.get("bin") if isinstance(source, dict) else None
+        folder = key.rsplit("node_modules/", 1)[0] + "node_modules/.bin"
+        for name in bins if isinstance(bins, dict) else ():
+            yield f"{folder}/{str(name).rsplit('/', 1)[-1]}", key
+
+
+def _linked(project: Path, link: str) -> bool:
+    return (project / link).is_file()  # through the link: there, and its file too
+
+
+def _missing_link(
+    project: Path, installed: Mapping[str, Any], absent: set[str], unlinked: set[str]
+) -> str:
+    """Why a .bin link npm made at the install is gone (or leads nowhere), or ''."""
+    for link, key in _bin_links(installed):
+        if key not in absent and link not in unlinked and not _linked(project, link):
+            return f"`{link}`, which npm links to `{_name(key)}`, is missing or broken"
+    return ""
 
 
 def _packages(lock: Mapping[str, Any] | None) -> dict[str, Any] | None:

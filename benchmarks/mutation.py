@@ -110,6 +110,8 @@ MUTANTS = [
     M("teardown.py", "if pattern is not None:", "if False:", "teardown-branches lets teardown delete a branch the action did not create"),
     M("skip.py", "return self.tags.get(HASH_TAG) == self.files.digest", "return HASH_TAG in self.tags", "a changed backend is deployed again (skip only on an equal hash)"),
     M("skip.py", 'keys = stale_tags(branch.get("tags") or {})', "keys = []", "a failed or cancelled deploy leaves no matching backend-hash tag"),
+    M("skip.py", "        or _missing_link(", '        or "" and _missing_link(', "a node_modules missing the .bin links npm made is installed again"),
+    M("skip.py", "if key in now and recorded.get(key) != now[key]:", "if False:", "a package.json edited in node_modules (same version) is installed again"),
     M("skip.py", '"postinstall", "preprepare", "prepare", "postprepare")', '"postinstall", "prepare")', "preprepare and postprepare scripts stop the npm install skip"),
     M("skip.py", "if entry.is_dir() and entry.name not in", "if entry.is_dir(follow_symlinks=False) and entry.name not in", "a folder linked into amplify/ is hashed"),
     M("skip.py", "            _inside(project, path, bounds)\n        if entry", "            pass\n        if entry", "a link in amplify/ that leaves the project is refused"),
