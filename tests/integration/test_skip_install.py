@@ -223,3 +223,18 @@ def test_an_install_made_without_bin_links_is_trusted_as_npm_would_make_it_again
     assert run.exit_code == 0, run.log
     assert not ran_npm_ci(run), run.stdout
     assert len(again.ampx_calls()) == len(run.ampx_calls()) == 1  # the CLI ran, by its file
+
+
+@pytest.mark.parametrize("script", ["preprepare", "postprepare"])
+def test_a_prepare_hook_npm_ci_runs_stops_the_skip(run_action, installed, script):
+    # npm ci runs them for the project, like prepare: what they write is not in node_modules.
+    manifest = json.loads((installed / "package.json").read_text())
+    manifest["scripts"] = {script: "node -e \"require('fs').writeFileSync('made-by-hook', '')\""}
+    (installed / "package.json").write_text(json.dumps(manifest))
+
+    run = run_action({"trigger-frontend": "false"})
+
+    assert run.exit_code == 0, run.log
+    assert f"package.json has a `{script}` script, which `npm ci` runs" in run.stdout
+    assert ran_npm_ci(run)
+    assert (installed / "made-by-hook").is_file()
