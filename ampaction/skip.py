@@ -359,12 +359,14 @@ def _walk(
     except OSError:
         return
     for entry in entries:
-        path = Path(entry.path)
+        path, folder = Path(entry.path), entry.is_dir()
+        if entry.name in _NOT_HASHED_DIRS if folder else entry.name.startswith(_NOT_HASHED_PREFIX):
+            continue  # never hashed, wherever it leads
         if entry.is_symlink():
             _inside(project, path, bounds)
-        if entry.is_dir() and entry.name not in _NOT_HASHED_DIRS:
+        if entry.is_dir():
             yield from _walk(project, path, f"{rel}/{entry.name}", bounds, (*above, real))
-        elif entry.is_file() and not entry.name.startswith(_NOT_HASHED_PREFIX):
+        elif entry.is_file():
             yield f"{rel}/{entry.name}", path
 
 

@@ -181,3 +181,16 @@ def test_a_link_inside_amplify_that_leaves_the_project_is_refused(tmp_path):
     (root / "amplify" / "schema.graphql").symlink_to(outside / "schema.graphql")
     with pytest.raises(skip.ActionError, match=r"`amplify/schema\.graphql`"):
         skip.backend_hash(root, ())
+
+
+def test_what_is_never_hashed_may_be_a_link_that_leaves_the_project(tmp_path):
+    # A workspace's node_modules linked in, or outputs written elsewhere and linked:
+    # never hashed, so where they lead does not matter.
+    root = make(tmp_path / "app")
+    (tmp_path / "store" / "x").mkdir(parents=True)
+    (tmp_path / "amplify_outputs.json").write_text("{}")
+    before = digest(root)
+    (root / "amplify" / "node_modules").symlink_to(tmp_path / "store", target_is_directory=True)
+    (root / "amplify" / "amplify_outputs.json").symlink_to(tmp_path / "amplify_outputs.json")
+
+    assert digest(root) == before
