@@ -276,10 +276,10 @@ def run_teardown(
         app = preflight.read_app(amplify, s.app_id)
         report.outputs["frontend-url"] = frontend_url(app, s.branch)
         target = teardown.choose(amplify, app, s.app_id, s.branch, s.teardown_branches)
-        stack = teardown.find_stack(cfn, s.app_id, s.branch, target.branch)
+        stacks = teardown.find_stacks(cfn, app, s.app_id, s.branch, target.branch)
         step.detail = target.allowed_by or "not this action's to delete"
-    stack_name = stack["StackName"] if stack else None
-    if target.branch is None and stack is None:
+    stack_name = stacks.names or None
+    if target.branch is None and not stacks.own:
         workflow.info(f"Nothing to delete: branch `{s.branch}` and its backend stack are gone.")
         report.skip("Delete", "nothing left to delete")
         return
@@ -290,14 +290,24 @@ def run_teardown(
         report.skip("Delete", "not created by this action, and not in `teardown-branches`")
         return
     workflow.info(f"May delete branch `{s.branch}`: {target.allowed_by}.")
+    if stacks.kept:
+        workflow.warning(stacks.kept, title="Shared stack kept")
     if s.dry_run:
         for what in (f"stack {stack_name}" if stack_name else None, "marked webhooks", "branch"):
             if what:
                 workflow.info(f"- would delete the {what}")
                 report.plan("Delete", what)
         return
+    teardown.forget_backend_hash(amplify, workflow, target)
     _teardown_steps(
-        s, amplify, cfn, workflow, cancellation, report=report, stack=stack, branch=target.branch
+        s,
+        amplify,
+        cfn,
+        workflow,
+        cancellation,
+        report=report,
+        stacks=stacks.own,
+        branch=target.branch,
     )
 
 
@@ -309,10 +319,10 @@ def _teardown_steps(
     cancellation: Cancellation,
     *,
     report: Report,
-    stack: dict[str, object] | None,
+    stacks: tuple[dict[str, object], ...],
     branch: dict[str, object] | None,
 ) -> None:
-    if stack:
+    for stack in stacks:
         with report.step("Delete backend stack", workflow) as step:
             teardown.delete_stack(
                 cfn,
@@ -323,7 +333,7 @@ def _teardown_steps(
                 cancelled=lambda: cancellation.requested,
             )
             step.detail = str(stack["StackName"])
-    else:
+    if not stacks:
         report.skip("Delete backend stack", "no backend stack found")
     if cancellation.requested:
         raise Cancelled("the teardown, before the webhooks and the branch")
