@@ -37,7 +37,7 @@ from ampaction import (
 from ampaction import branch as branches
 from ampaction.amplify import Amplify, console_url, frontend_url
 from ampaction.cancellation import Cancellation
-from ampaction.cloudformation import CloudFormation
+from ampaction.cloudformation import CloudFormation, backend_stack_name
 from ampaction.errors import ActionError, BadInputs, Cancelled
 from ampaction.inputs import Settings
 from ampaction.process import pnpm_store
@@ -168,6 +168,11 @@ def run(settings: Settings, workflow: Workflow, cancellation: Cancellation, repo
         report.skip("Preflight", "nothing in this run needs the Amplify API")
     # What the branch's tags say of its last deploy (a branch about to be created has none).
     backend = skip.BackendCache(files, (branch or {}).get("tags") or {}) if files else None
+    if backend and s.region:
+        cfn = CloudFormation(
+            s.region, s.max_attempts, s.child_env, mask=workflow.mask, cancellation=cancellation
+        )
+        backend = skip.check_stack(backend, cfn, backend_stack_name(s.app_id, s.branch), workflow)
 
     if s.dry_run:
         _plan(s, pm, amplify, workflow, report, creates_branch=branch is None, backend=backend)
@@ -669,10 +674,9 @@ def _plan_backend(
         report.plan("Deploy backend", line)
         return
     if backend:
-        last = backend.tags.get(skip.HASH_TAG)
-        was = f"the branch's last deploy had {last[:12]}" if last else "the branch has no hash"
         workflow.info(
-            f"- backend: its files hash to {backend.files.digest[:12]}, {was}: install and deploy"
+            f"- backend: its files hash to {backend.files.digest[:12]}, {backend.why_deploy}: "
+            "install and deploy"
         )
     where = f"in `{s.shown(s.working_directory)}`"
     if s.install and pm:

@@ -270,6 +270,21 @@ def test_a_preview_pointing_at_the_production_stack_deletes_only_its_own(run_act
     assert "the production branch `main`" in warning
 
 
+def test_the_production_stack_stays_even_when_its_tags_name_the_preview(run_action, sim, cfn):
+    # Tags are anyone's to edit: the name `ampx` gives production's stack wins.
+    sim.set_production_branch(APP_ID, "main")
+    production = cfn.create_stack(backend_stack_name(APP_ID, "main"), tags=gen2_tags("pr-4"))
+    sim.add_branch(APP_ID, "pr-4", stage="PULL_REQUEST", tags=OURS, stack_arn=production)
+
+    run = teardown(run_action, "pr-4", cfn)
+
+    assert run.exit_code == 0, run.log
+    assert cfn.status(production) == "CREATE_COMPLETE"
+    assert "DeleteStack" not in cfn.requests
+    [warning] = [c.message for c in run.commands.named("warning")]
+    assert "the production branch `main`'s" in warning
+
+
 def test_a_stack_arn_is_deleted_only_when_the_stacks_tags_name_this_app_and_branch(
     run_action, sim, cfn
 ):
