@@ -150,7 +150,7 @@ def find_stacks(
         except AwsError as e:
             if e.code not in _PERMISSION_CODES:
                 raise
-            linked, kept = None, _kept_warning(branch_name, arn, "a stack this role may not read")
+            linked, kept = None, _unreadable_warning(branch_name, arn, e.message)
         if linked and _is_branchs(linked, app_id, branch_name, production):
             found.append(linked)
         elif linked:
@@ -207,6 +207,14 @@ def _kept_warning(branch: str, stack: str, whose: str) -> str:
         "stack, and its tags do not name this app and branch). A shared backend stays with "
         "its owner; teardown deletes only the branch's own stack. Delete that stack by hand "
         "if it is indeed unused."
+    )
+
+
+def _unreadable_warning(branch: str, arn: str, why: str) -> str:
+    return (
+        f"Kept stack {arn}: the `backend.stackArn` of branch `{branch}` names it, but this "
+        f"role may not read it, so whose it is cannot be told ({why}). Teardown deletes only "
+        "the branch's own stack; delete that one by hand if it is indeed this branch's."
     )
 
 

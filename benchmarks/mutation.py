@@ -114,6 +114,7 @@ MUTANTS = [
     M("teardown.py", "if linked and _is_branchs(linked, app_id, branch_name, production):", "if linked:", "teardown keeps the stack a preview's stackArn names when it is another branch's (production's)"),
     M("teardown.py", "if production and stack[\"StackName\"] == backend_stack_name(app_id, production):\n        return False", "if False:\n        return False", "the production branch's stack is never deleted, whatever its tags say"),
     M("teardown.py", "by_name = _standing(cfn.find_stack(own_name))", "by_name = None if arn else _standing(cfn.find_stack(own_name))", "a stale or foreign stackArn does not hide the branch's own stack"),
+    M("teardown.py", "if e.code not in _PERMISSION_CODES:\n                raise", "if True:\n                raise", "a stackArn the role may not read is kept with a warning, and the branch's own stack still goes"),
     M("teardown.py", "keys = skip.stale_tags(target.tags)", "keys = []", "a teardown that stops halfway leaves no backend-hash tag"),
     M("skip.py", "if status in _STANDING:", "if True:", "a matching tag whose stack is gone (or DELETE_FAILED) deploys"),
     M("skip.py", 'title="Backend stack not checked",\n        )\n        return replace(cache, stack_doubt=doubt)', 'title="Backend stack not checked",\n        )\n        return cache', "a stack that cannot be read means deploy"),

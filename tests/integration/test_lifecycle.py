@@ -316,6 +316,23 @@ def test_a_stack_arn_is_deleted_only_when_the_stacks_tags_name_this_app_and_bran
     assert all(sim.branch(APP_ID, b) is None for b in ("feature/a", "feature/b", "feature/c"))
 
 
+def test_a_stack_arn_the_role_may_not_read_is_kept_and_the_own_stack_goes(run_action, sim, cfn):
+    # The README's policy covers `amplify-<app-id>-*` stacks only: another app's is unreadable.
+    elsewhere = cfn.create_stack("amplify-d9other-main-branch-0123456789")
+    sim.add_branch(APP_ID, "feature/e2", stage="PULL_REQUEST", tags=OURS, stack_arn=elsewhere)
+    own = cfn.create_stack(backend_stack_name(APP_ID, "feature/e2"))
+    cfn.deny("DescribeStacks", stack=elsewhere)
+
+    run = teardown(run_action, "feature/e2", cfn)
+
+    assert run.exit_code == 0, run.log
+    assert cfn.status(elsewhere) == "CREATE_COMPLETE"
+    assert cfn.status(own) == "DELETE_COMPLETE"
+    [warning] = [c.message for c in run.commands.named("warning")]
+    assert f"Kept stack {elsewhere}" in warning and "may not read it" in warning
+    assert sim.branch(APP_ID, "feature/e2") is None
+
+
 def test_a_stale_stack_arn_does_not_hide_the_live_stack_of_the_branchs_name(run_action, sim, cfn):
     name = backend_stack_name(APP_ID, "feature/again")
     old = cfn.create_stack(name, tags=gen2_tags("feature/again"))

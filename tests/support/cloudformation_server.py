@@ -63,7 +63,7 @@ Resources:
 class _LoggingServer(ThreadedMotoServer):
     """ThreadedMotoServer whose app records each request's CloudFormation action."""
 
-    def __init__(self, log: Callable[[str], None], denied: set[str]):
+    def __init__(self, log: Callable[[str], None], denied: dict[str, set[str] | None]):
         super().__init__("127.0.0.1", 0, verbose=False)
         self._log = log
         self._denied = denied
@@ -85,7 +85,8 @@ class _LoggingServer(ThreadedMotoServer):
             # Only the action's own calls (its user agent): not the tests' setup and checks.
             if "ampaction/" in environ.get("HTTP_USER_AGENT", ""):
                 log(action)
-                if action in denied:
+                stacks = denied.get(action, ())
+                if stacks is None or (form.get("StackName") or [""])[0] in stacks:
                     return _access_denied(action, start_response)
             return app(environ, start_response)
 
@@ -129,7 +130,7 @@ class CloudFormationServer:
         self.seconds_per_resource = seconds_per_resource
         self._requests: list[str] = []
         self._lock = threading.Lock()
-        self._denied: set[str] = set()
+        self._denied: dict[str, set[str] | None] = {}
         self._server = _LoggingServer(self._record, self._denied)
         self._failures: dict[tuple[str, str], str] = {}
         self._hold = threading.Event()
@@ -197,9 +198,14 @@ class CloudFormationServer:
         """The next deletes of `stack_name` leave `logical_id` in place, DELETE_FAILED."""
         self._failures[(stack_name, logical_id)] = reason
 
-    def deny(self, action: str) -> None:
-        """The action's calls of `action` (e.g. `DescribeStacks`) answer AccessDenied from now on."""
-        self._denied.add(action)
+    def deny(self, action: str, stack: str | None = None) -> None:
+        """The action's calls of `action` (e.g. `DescribeStacks`) answer AccessDenied from
+        now on: all of them, or those naming `stack` (its name or ARN, as the call gives it),
+        as a role whose policy covers only some stacks."""
+        if stack is None:
+            self._denied[action] = None
+        elif self._denied.get(action, set()) is not None:
+            self._denied.setdefault(action, set()).add(stack)  # type: ignore[union-attr]
 
     def allow_delete(self, stack_name: str, logical_id: str) -> None:
         self._failures.pop((stack_name, logical_id), None)
