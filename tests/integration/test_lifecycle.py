@@ -24,6 +24,7 @@ from support.github_server import GitHubServer
 from support.hygiene import shown_lines
 from support.runner import CommandLog, RunnerFiles
 
+from ampaction import skip
 from ampaction.cloudformation import backend_stack_name
 
 TOKEN = "ghs_" + "t0k3n" * 8  # what GitHub's GITHUB_TOKEN looks like
@@ -73,11 +74,30 @@ def no_token_anywhere(run) -> None:
         assert TOKEN not in text
 
 
+def gen2_tags(branch: str, app_id: str = APP_ID) -> dict[str, str]:
+    """The tags `ampx pipeline-deploy` puts on a branch's stack (amplify-backend's
+    main-stack creator: `created-by`, and for a branch its app, name and type)."""
+    return {
+        "created-by": "amplify",
+        "amplify:app-id": app_id,
+        "amplify:branch-name": branch,
+        "amplify:deployment-type": "branch",
+    }
+
+
 def branch_with_stack(sim, cfn, branch: str, tags=OURS) -> str:
     """A branch as a deploy leaves it: its stack made, and linked as `backend.stackArn`."""
-    arn = cfn.create_stack(backend_stack_name(APP_ID, branch))
+    arn = cfn.create_stack(backend_stack_name(APP_ID, branch), tags=gen2_tags(branch))
     sim.add_branch(APP_ID, branch, stage="PULL_REQUEST", tags=tags, stack_arn=arn)
     return arn
+
+
+def deleted_by_hand(cfn, arn: str) -> None:
+    cfn.client().delete_stack(StackName=arn)
+    deadline = time.monotonic() + 30
+    while cfn.status(arn) != "DELETE_COMPLETE":
+        assert time.monotonic() < deadline, cfn.status(arn)
+        time.sleep(0.05)
 
 
 # -- create -------------------------------------------------------------------
@@ -191,7 +211,7 @@ def test_teardown_deletes_the_stack_then_the_webhooks_then_the_branch(run_action
 
 def test_teardown_finds_the_stack_by_the_cli_name_without_a_stack_arn(run_action, sim, cfn):
     arn = cfn.create_stack(backend_stack_name(APP_ID, "feature/unlinked"))
-    sim.add_branch(APP_ID, "feature/unlinked", tags=OURS)
+    sim.add_branch(APP_ID, "feature/unlinked", stage="DEVELOPMENT", tags=OURS)
 
     run = teardown(run_action, "feature/unlinked", cfn)
 
@@ -212,6 +232,147 @@ def test_teardown_refuses_the_production_branch_whatever_the_patterns(run_action
     assert cfn.status(arn) == "CREATE_COMPLETE"
     assert sim.branch(APP_ID, "release") is not None
     assert "DeleteStack" not in cfn.requests
+
+
+def test_teardown_refuses_a_branch_whose_stage_is_production(run_action, sim, cfn):
+    arn = cfn.create_stack(backend_stack_name(APP_ID, "live"), tags=gen2_tags("live"))
+    sim.add_branch(APP_ID, "live", stage="PRODUCTION", tags=OURS, stack_arn=arn)
+    sim.add_webhook(APP_ID, "live", "amplify-pipeline-deploy")
+
+    run = teardown(run_action, "live", cfn, **{"teardown-branches": "*"})
+
+    assert run.exit_code == 1
+    [error] = run.errors()
+    assert "stage PRODUCTION" in error and "Nothing was deleted" in error
+    assert cfn.status(arn) == "CREATE_COMPLETE"
+    assert sim.branch(APP_ID, "live") is not None and len(sim.webhooks(APP_ID)) == 1
+    assert "DeleteStack" not in cfn.requests
+    assert not {"DeleteBranch", "DeleteWebhook", "UntagResource"} & set(sim.operations())
+
+
+def test_a_preview_pointing_at_the_production_stack_deletes_only_its_own(run_action, sim, cfn):
+    # A team that shares one backend: the preview's `backend.stackArn` is production's stack.
+    sim.set_production_branch(APP_ID, "main")
+    production = cfn.create_stack(backend_stack_name(APP_ID, "main"), tags=gen2_tags("main"))
+    own = cfn.create_stack(backend_stack_name(APP_ID, "pr-3"), tags=gen2_tags("pr-3"))
+    sim.add_branch(APP_ID, "pr-3", stage="PULL_REQUEST", tags=OURS, stack_arn=production)
+
+    run = teardown(run_action, "pr-3", cfn)
+
+    assert run.exit_code == 0, run.log
+    assert cfn.status(production) == "CREATE_COMPLETE"
+    assert cfn.queue_exists(backend_stack_name(APP_ID, "main"))
+    assert cfn.status(own) == "DELETE_COMPLETE"
+    assert cfn.count("DeleteStack") == 1
+    assert sim.branch(APP_ID, "pr-3") is None
+    [warning] = [c.message for c in run.commands.named("warning")]
+    assert f"Kept stack {backend_stack_name(APP_ID, 'main')}" in warning
+    assert "the production branch `main`" in warning
+
+
+def test_the_production_stack_stays_even_when_its_tags_name_the_preview(run_action, sim, cfn):
+    # Tags are anyone's to edit: the name `ampx` gives production's stack wins.
+    sim.set_production_branch(APP_ID, "main")
+    production = cfn.create_stack(backend_stack_name(APP_ID, "main"), tags=gen2_tags("pr-4"))
+    sim.add_branch(APP_ID, "pr-4", stage="PULL_REQUEST", tags=OURS, stack_arn=production)
+
+    run = teardown(run_action, "pr-4", cfn)
+
+    assert run.exit_code == 0, run.log
+    assert cfn.status(production) == "CREATE_COMPLETE"
+    assert "DeleteStack" not in cfn.requests
+    [warning] = [c.message for c in run.commands.named("warning")]
+    assert "the production branch `main`'s" in warning
+
+
+def test_a_stack_arn_is_deleted_only_when_the_stacks_tags_name_this_app_and_branch(
+    run_action, sim, cfn
+):
+    renamed = cfn.create_stack("amplify-renamed-by-an-older-cli", tags=gen2_tags("feature/a"))
+    sim.add_branch(APP_ID, "feature/a", stage="PULL_REQUEST", tags=OURS, stack_arn=renamed)
+    shared = cfn.create_stack("amplify-shared-backend", tags=gen2_tags("feature/a"))
+    sim.add_branch(APP_ID, "feature/b", stage="PULL_REQUEST", tags=OURS, stack_arn=shared)
+    elsewhere = cfn.create_stack("amplify-other-app", tags=gen2_tags("feature/c", "d9other"))
+    sim.add_branch(APP_ID, "feature/c", stage="PULL_REQUEST", tags=OURS, stack_arn=elsewhere)
+    untagged = cfn.create_stack("hand-made-stack")
+    sim.add_branch(APP_ID, "feature/d", stage="PULL_REQUEST", tags=OURS, stack_arn=untagged)
+
+    mine = teardown(run_action, "feature/a", cfn)
+    theirs = teardown(run_action, "feature/b", cfn)
+    other_app = teardown(run_action, "feature/c", cfn)
+    nobodys = teardown(run_action, "feature/d", cfn)
+
+    assert cfn.status(renamed) == "DELETE_COMPLETE"
+    assert not mine.commands.named("warning")
+    for run, arn, whose in (
+        (theirs, shared, "branch `feature/a`'s"),
+        (other_app, elsewhere, "branch `feature/c` of app d9other's"),
+        (nobodys, untagged, "a stack whose tags name no branch"),
+    ):
+        assert run.exit_code == 0, run.log
+        assert cfn.status(arn) == "CREATE_COMPLETE"
+        [warning] = [c.message for c in run.commands.named("warning")]
+        assert whose in warning, warning
+    assert all(sim.branch(APP_ID, b) is None for b in ("feature/a", "feature/b", "feature/c"))
+
+
+def test_a_stack_arn_the_role_may_not_read_is_kept_and_the_own_stack_goes(run_action, sim, cfn):
+    # The README's policy covers `amplify-<app-id>-*` stacks only: another app's is unreadable.
+    elsewhere = cfn.create_stack("amplify-d9other-main-branch-0123456789")
+    sim.add_branch(APP_ID, "feature/e2", stage="PULL_REQUEST", tags=OURS, stack_arn=elsewhere)
+    own = cfn.create_stack(backend_stack_name(APP_ID, "feature/e2"))
+    cfn.deny("DescribeStacks", stack=elsewhere)
+
+    run = teardown(run_action, "feature/e2", cfn)
+
+    assert run.exit_code == 0, run.log
+    assert cfn.status(elsewhere) == "CREATE_COMPLETE"
+    assert cfn.status(own) == "DELETE_COMPLETE"
+    [warning] = [c.message for c in run.commands.named("warning")]
+    assert f"Kept stack {elsewhere}" in warning and "may not read it" in warning
+    assert sim.branch(APP_ID, "feature/e2") is None
+
+
+def test_a_stale_stack_arn_does_not_hide_the_live_stack_of_the_branchs_name(run_action, sim, cfn):
+    name = backend_stack_name(APP_ID, "feature/again")
+    old = cfn.create_stack(name, tags=gen2_tags("feature/again"))
+    deleted_by_hand(cfn, old)
+    live = cfn.create_stack(name, tags=gen2_tags("feature/again"))  # deployed again since
+    sim.add_branch(APP_ID, "feature/again", stage="PULL_REQUEST", tags=OURS, stack_arn=old)
+
+    run = teardown(run_action, "feature/again", cfn)
+
+    assert run.exit_code == 0, run.log
+    assert cfn.status(live) == "DELETE_COMPLETE"
+    assert not cfn.queue_exists(name)
+    assert sim.branch(APP_ID, "feature/again") is None
+
+
+def test_a_teardown_that_stops_halfway_has_removed_the_backend_hash_first(run_action, sim, cfn):
+    name = backend_stack_name(APP_ID, "feature/hashed")
+    hashed = {**OURS, skip.HASH_TAG: "ab" * 32, skip.DEPLOY_TAG: "run 41 at 2026-11-30 09:00 UTC"}
+    arn = branch_with_stack(sim, cfn, "feature/hashed", tags=hashed)
+    cfn.fail_delete(name, "Storage", "The bucket you tried to delete is not empty")
+
+    run = teardown(run_action, "feature/hashed", cfn)
+
+    assert run.exit_code == 1
+    assert cfn.status(arn) == "DELETE_FAILED"
+    # The branch stays for a re-run, without a hash a deploy could take for the stack's.
+    assert sim.branch(APP_ID, "feature/hashed")["tags"] == OURS
+
+
+def test_a_created_by_tag_of_another_tool_leaves_the_branch_whole(run_action, sim, cfn):
+    arn = branch_with_stack(sim, cfn, "feature/tf", tags={"created-by": "terraform"})
+
+    run = teardown(run_action, "feature/tf", cfn)
+
+    assert run.exit_code == 0, run.log
+    [warning] = [c.message for c in run.commands.named("warning")]
+    assert "did not create it" in warning
+    assert cfn.status(arn) == "CREATE_COMPLETE"
+    assert sim.branch(APP_ID, "feature/tf") is not None
+    assert "DeleteStack" not in cfn.requests and "DeleteBranch" not in sim.operations()
 
 
 def test_teardown_leaves_an_untagged_branch_whole_with_a_warning(run_action, sim, cfn):
