@@ -9,11 +9,12 @@ it), or an API failure is one warning, never a failed run.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from urllib.parse import quote
 
 from ampaction.github import GitHub, GitHubError
 from ampaction.inputs import Settings
-from ampaction.report import ICONS, Report
+from ampaction.report import ICONS, Report, markdown_cell
 from ampaction.workflow import Workflow
 
 # The report's steps that the comment shows, in the user's words.
@@ -55,7 +56,7 @@ def update_pr_comment(s: Settings, workflow: Workflow, report: Report) -> None:
     number, mark = s.pull_request_number, marker(s.app_id, s.branch)
     text = comment_body(s, report)
     try:
-        ours = next((c for c in github.issue_comments(number) if mark in c.get("body", "")), None)
+        ours = _our_comment(github, workflow, number, mark)
         if ours:
             github.update_comment(int(ours["id"]), text)
         else:
@@ -70,6 +71,31 @@ def update_pr_comment(s: Settings, workflow: Workflow, report: Report) -> None:
         )
         return
     workflow.info(f"Pull request #{number}: comment {'updated' if ours else 'posted'}.")
+
+
+def _our_comment(
+    github: GitHub, workflow: Workflow, number: int, mark: str
+) -> dict[str, Any] | None:
+    """The comment with the marker written by the token's own identity, if any.
+
+    Anyone who can comment can copy the marker: a comment by someone else is
+    left alone, and the token's identity is asked only when a marker is there.
+    """
+    marked = [c for c in github.issue_comments(number) if mark in str(c.get("body", ""))]
+    if not marked:
+        return None
+    me = github.token_login()
+    ours = None
+    for comment in marked:
+        author = str((comment.get("user") or {}).get("login", ""))
+        if author == me and ours is None:
+            ours = comment
+        elif author != me:
+            workflow.info(
+                f"Comment {comment.get('id')} by {author} carries this action's marker but "
+                f"was not written by this token ({me}): left alone."
+            )
+    return ours
 
 
 def comment_body(s: Settings, report: Report) -> str:
@@ -94,7 +120,7 @@ def _deploy_lines(s: Settings, report: Report) -> list[str]:
     lines = [f"### Amplify preview of `{_plain(s.branch)}`: {verdict}", ""]
     lines += ["| Part | Result |", "| --- | --- |"]
     if report.outputs.get("frontend-url"):
-        lines.append(f"| Preview | {report.outputs['frontend-url']} |")
+        lines.append(f"| Preview | {markdown_cell(report.outputs['frontend-url'])} |")
     for step in report.steps:
         if step.name in _SHOWN_STEPS:
             took = f" in {step.seconds:.0f} s" if step.result not in ("skipped", "planned") else ""
@@ -102,7 +128,8 @@ def _deploy_lines(s: Settings, report: Report) -> list[str]:
             lines.append(f"| {_SHOWN_STEPS[step.name]} | {icon} {step.result}{took} |")
     if report.outputs.get("job-id"):
         status = report.outputs.get("job-status") or "started"
-        lines.append(f"| Amplify job | {report.outputs['job-id']}: {status} |")
+        job = markdown_cell(f"{report.outputs['job-id']}: {status}")
+        lines.append(f"| Amplify job | {job} |")
     if report.failure:
         lines += ["", f"❌ {_plain(report.failure.title)}: the run's log says what to do."]
     return lines
@@ -128,5 +155,6 @@ def _teardown_lines(s: Settings, report: Report) -> list[str]:
 
 
 def _plain(text: str) -> str:
-    """Untrusted text on one line, unable to close a code span or a table cell."""
-    return text.replace("`", "'").replace("|", "/").replace("\n", " ").replace("\r", " ")
+    """Untrusted text on one line, escaped as the job summary escapes it (no HTML, no
+    table cell broken), and unable to close a code span."""
+    return markdown_cell(text.replace("`", "'"))
