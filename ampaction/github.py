@@ -11,6 +11,7 @@ jitter (`Retry-After` or the rate limit's reset honoured), within
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -127,7 +128,10 @@ class GitHub:
             if attempt == self.max_attempts or left <= 0:
                 break
             if failure.retry_after is not None and failure.retry_after > left:
-                break  # GitHub asks for a longer wait than this call may take
+                # Not worth sleeping on: say how long GitHub asks for instead.
+                minutes = math.ceil(failure.retry_after / 60)
+                failure = Retry(f"{failure.reason}; GitHub asks to wait {minutes} min")
+                break
             self._sleep(backoff_seconds(attempt, failure.retry_after, left))
         raise GitHubError(
             f"Could not {what} after {attempt} attempt(s): {failure.reason}.", status=0

@@ -502,7 +502,8 @@ def test_a_rate_limit_that_outlasts_the_retries_says_rate_limited(
 
     assert run.exit_code == 0, run.log
     [warning] = [c.message for c in run.commands.named("warning")]
-    assert "rate limited" in warning and "pull-requests: write" not in warning
+    assert "rate limited (HTTP 403); GitHub asks to wait 60 min" in warning
+    assert "pull-requests: write" not in warning
     assert len(github.requests) == 1  # no sleep of an hour, no attempt doomed to fail
     assert github.comments_on(PR) == []
 
