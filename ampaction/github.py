@@ -50,12 +50,14 @@ class GitHub:
         *,
         max_attempts: int,
         sleep: Callable[[float], None] = time.sleep,
+        cancelled: Callable[[], bool] = lambda: False,
     ):
         self.api = api_url.rstrip("/")
         self.base = f"{self.api}/repos/{repository}"
         self._token = token
         self.max_attempts = max_attempts
         self._sleep = sleep
+        self._cancelled = cancelled
 
     def issue_comments(self, number: int) -> list[dict[str, Any]]:
         """Every comment of issue or pull request `number`, oldest first."""
@@ -133,6 +135,9 @@ class GitHub:
                 failure = Retry(f"{failure.reason}; GitHub asks to wait {minutes} min")
                 break
             self._sleep(backoff_seconds(attempt, failure.retry_after, left))
+            if self._cancelled():
+                failure = Retry("cancelled")
+                break
         raise GitHubError(
             f"Could not {what} after {attempt} attempt(s): {failure.reason}.", status=0
         )

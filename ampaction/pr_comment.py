@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 from urllib.parse import quote
 
+from ampaction.cancellation import Cancellation
 from ampaction.github import GitHub, GitHubError
 from ampaction.inputs import Settings
 from ampaction.report import ICONS, Report, markdown_cell
@@ -39,8 +40,14 @@ def wanted(s: Settings) -> bool:
     return s.pr_comment and s.pull_request_number is not None
 
 
-def update_pr_comment(s: Settings, workflow: Workflow, report: Report) -> None:
-    """Create or update this app and branch's comment on the pull request; warn on failure."""
+def update_pr_comment(
+    s: Settings, workflow: Workflow, report: Report, cancellation: Cancellation | None = None
+) -> None:
+    """Create or update this app and branch's comment on the pull request; warn on failure.
+
+    A cancellation cuts a wait between attempts short (GitHub may ask for a minute)
+    and gives the comment up.
+    """
     if not wanted(s) or s.pull_request_number is None or s.dry_run:
         return  # a dry run changes nothing, on GitHub either
     if not s.github_token or not s.github_repository:
@@ -50,8 +57,14 @@ def update_pr_comment(s: Settings, workflow: Workflow, report: Report) -> None:
             title="Pull-request comment not posted",
         )
         return
+    cancellation = cancellation or Cancellation()
     github = GitHub(
-        s.github_api_url, s.github_repository, s.github_token, max_attempts=s.max_attempts
+        s.github_api_url,
+        s.github_repository,
+        s.github_token,
+        max_attempts=s.max_attempts,
+        sleep=cancellation.sleep,
+        cancelled=lambda: cancellation.requested,
     )
     number, mark = s.pull_request_number, marker(s.app_id, s.branch)
     text = comment_body(s, report)

@@ -508,6 +508,44 @@ def test_a_rate_limit_that_outlasts_the_retries_says_rate_limited(
     assert github.comments_on(PR) == []
 
 
+def test_a_cancel_while_waiting_out_a_rate_limit_ends_the_run(
+    sim, github, pr_event, tmp_path, workspace
+):
+    """GitHub asks for 30 s; the runner's SIGTERM comes (it kills 7.5 s later): the
+    comment is given up at once."""
+    github.rate_limit("secondary", times=5, seconds=30)
+    files = RunnerFiles(tmp_path / "runner", workspace)
+    run_env = entrypoint_env(
+        sim, files, {**OFF, "github-token": TOKEN}, job_env=env(github=github, event=pr_event)
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "entrypoint.py")],
+        env=run_env,
+        cwd=workspace,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not github.requests:
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    time.sleep(0.5)  # asleep now, 30 s from the next attempt
+
+    proc.send_signal(signal.SIGTERM)
+    try:
+        out, _ = proc.communicate(timeout=7.5)  # the runner's SIGKILL comes after 7.5 s
+    finally:
+        proc.kill()
+
+    assert proc.returncode == 0, out  # the run's work was done: only the comment is given up
+    [warning] = CommandLog.parse(out).named("warning")
+    assert warning.message.endswith("after 1 attempt(s): cancelled."), out
+    assert len(github.requests) == 1, out  # no attempt after the cancel
+    assert github.comments_on(PR) == []
+    assert TOKEN not in shown_lines(out)
+
+
 def test_pr_comment_false_posts_nothing(run_action, sim, github, pr_event):
     run = run_action(
         {**OFF, "github-token": TOKEN, "pr-comment": "false"},
