@@ -147,14 +147,14 @@ def _checked(response: Any, what: str) -> Any:
     status = int(response.status_code)
     if status < 300:
         return response
-    if status == 429 or status >= 500:
+    if status >= 500:
         raise Retry(f"HTTP {status}", retry_after_seconds(response.headers.get("Retry-After")))
     try:
         said = str(response.json().get("message", ""))[:200]
     except ValueError:
         said = ""
-    if status == 403 and _rate_limited(response.headers, said):
-        raise Retry(f"rate limited (HTTP {status})", _rate_limit_wait(response.headers))
+    if status == 429 or (status == 403 and _rate_limited(response.headers, said)):
+        raise Retry(f"rate limited (HTTP {status})", _rate_limit_wait(response.headers, status))
     said = f" ({said.rstrip('.')})" if said else ""
     raise GitHubError(f"Could not {what}: HTTP {status}{said}.", status=status)
 
@@ -168,12 +168,13 @@ def _rate_limited(headers: Mapping[str, str], said: str) -> bool:
     )
 
 
-def _rate_limit_wait(headers: Mapping[str, str]) -> float:
-    """How long GitHub asks to wait: `retry-after`, else until `x-ratelimit-reset`."""
+def _rate_limit_wait(headers: Mapping[str, str], status: int) -> float | None:
+    """How long GitHub asks to wait: `retry-after`, else until `x-ratelimit-reset`; a
+    403 that names neither means at least a minute, a bare 429 the usual backoff."""
     asked = retry_after_seconds(headers.get("retry-after"))
     if asked is not None:
         return asked
     reset = headers.get("x-ratelimit-reset", "")
     if headers.get("x-ratelimit-remaining") == "0" and reset.isascii() and reset.isdigit():
         return max(0.0, int(reset) - time.time())
-    return SECONDARY_LIMIT_WAIT
+    return SECONDARY_LIMIT_WAIT if status == 403 else None

@@ -116,7 +116,7 @@ MUTANTS = [
     M("github.py", "if e.status == 403:\n                return GITHUB_ACTIONS_BOT", "if False:\n                return GITHUB_ACTIONS_BOT", "GITHUB_TOKEN (403 on GET /user) finds its own comment as github-actions[bot]"),
     M("pr_comment.py", "return markdown_cell(text.replace(\"`\", \"'\"))", "return text.replace(\"`\", \"'\")", "no branch name puts raw HTML in the comment"),
     M("pr_comment.py", "{markdown_cell(report.outputs['frontend-url'])}", "{report.outputs['frontend-url']}", "no branch name breaks the comment's table through the frontend URL"),
-    M("github.py", "if status == 403 and _rate_limited(response.headers, said):", "if False:", "a rate-limited GitHub call is retried, and says rate limited when it gives up"),
+    M("github.py", "(status == 403 and _rate_limited(response.headers, said))", "False", "a rate-limited GitHub call (a 403) is retried, and says rate limited when it gives up"),
     M("github.py", "if failure.retry_after is not None and failure.retry_after > left:", "if False:", "a rate limit reset beyond the budget is not slept on"),
     M("github.py", 'url = response.links.get("next", {}).get("url")', "url = None", "the action's comment beyond the first 100 is updated, not posted again"),
     M("pr_comment.py", "        sleep=cancellation.sleep,\n", "", "a cancel cuts the comment's wait on GitHub's rate limit short"),

@@ -492,17 +492,19 @@ def test_a_spent_rate_limit_is_waited_out_and_retried(run_action, sim, github, p
     assert len(github.comments_on(PR)) == 1
 
 
-@pytest.mark.parametrize("kind", ["primary", "secondary"])
-def test_a_rate_limit_that_outlasts_the_retries_says_rate_limited(
-    run_action, sim, github, pr_event, kind
+@pytest.mark.parametrize(
+    ("kind", "status"), [("primary", 403), ("secondary", 403), ("primary", 429)]
+)
+def test_a_rate_limit_that_outlasts_the_retries_says_rate_limited(  # noqa: PLR0917
+    run_action, sim, github, pr_event, kind, status
 ):
-    github.rate_limit(kind, times=10, seconds=3600)  # an hour off: not worth waiting for
+    github.rate_limit(kind, times=10, seconds=3600, status=status)  # an hour off: not worth it
 
     run = run_action({**OFF, "github-token": TOKEN}, job_env=env(github=github, event=pr_event))
 
     assert run.exit_code == 0, run.log
     [warning] = [c.message for c in run.commands.named("warning")]
-    assert "rate limited (HTTP 403); GitHub asks to wait 60 min" in warning
+    assert f"rate limited (HTTP {status}); GitHub asks to wait 60 min" in warning
     assert "pull-requests: write" not in warning
     assert len(github.requests) == 1  # no sleep of an hour, no attempt doomed to fail
     assert github.comments_on(PR) == []

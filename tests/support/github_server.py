@@ -72,10 +72,10 @@ class GitHubServer:
     def fail(self, status: int, times: int = 1) -> None:
         self._failures.extend([(status, {}, "Server Error")] * times)
 
-    def rate_limit(self, kind: str, times: int = 1, *, seconds: int = 0) -> None:
-        """The next `times` answers: GitHub's 403 for a spent primary rate limit
-        (`x-ratelimit-remaining: 0`, reset in `seconds`) or a secondary one
-        (`retry-after: seconds`)."""
+    def rate_limit(self, kind: str, times: int = 1, *, seconds: int = 0, status: int = 403) -> None:
+        """The next `times` answers: GitHub's 403 (or 429: GitHub uses both) for a spent
+        primary rate limit (`x-ratelimit-remaining: 0`, reset in `seconds`) or a
+        secondary one (`retry-after: seconds`)."""
         if kind == "primary":
             headers = {
                 "x-ratelimit-limit": "1000",
@@ -86,7 +86,7 @@ class GitHubServer:
         else:
             headers = {"retry-after": str(seconds)}
             said = "You have exceeded a secondary rate limit. Please wait a few minutes."
-        self._failures.extend([(403, headers, said)] * times)
+        self._failures.extend([(status, headers, said)] * times)
 
     def add_comment(self, number: int, body: str, login: str = "someone") -> int:
         with self._lock:
