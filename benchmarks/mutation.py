@@ -122,6 +122,18 @@ MUTANTS = [
     M("inputs.py", 'SECRET_INPUTS = ("webhook-url", "github-token")', 'SECRET_INPUTS = ("webhook-url",)', "the GitHub token is masked before anything is printed"),
     M("manual_deploy.py", "    _mask_upload_url(workflow, url)\n", "\n", "the pre-signed upload URL never shows in a log"),
     M("pr_comment.py", "return s.pr_comment and s.pull_request_number is not None", "return s.pull_request_number is not None", "pr-comment: false posts no comment"),
+    M("pr_comment.py", "if author == me and ours is None:", "if ours is None:", "a comment carrying the marker but written by someone else is never edited"),
+    M("github.py", "if e.status == 403:\n                return GITHUB_ACTIONS_BOT", "if False:\n                return GITHUB_ACTIONS_BOT", "GITHUB_TOKEN (403 on GET /user) finds its own comment as github-actions[bot]"),
+    M("pr_comment.py", "return markdown_cell(text.replace(\"`\", \"'\"))", "return text.replace(\"`\", \"'\")", "no branch name puts raw HTML in the comment"),
+    M("pr_comment.py", "{markdown_cell(report.outputs['frontend-url'])}", "{report.outputs['frontend-url']}", "no branch name breaks the comment's table through the frontend URL"),
+    M("github.py", "(status == 403 and _rate_limited(response.headers, said))", "False", "a rate-limited GitHub call (a 403) is retried, and says rate limited when it gives up"),
+    M("github.py", "if failure.retry_after is not None and failure.retry_after > left:", "if False:", "a rate limit reset beyond the budget is not slept on"),
+    M("github.py", 'url = response.links.get("next", {}).get("url")', "url = None", "the action's comment beyond the first 100 is updated, not posted again"),
+    M("pr_comment.py", "        sleep=cancellation.sleep,\n", "", "a cancel cuts the comment's wait on GitHub's rate limit short"),
+    M("retry.py", "stop=stop_after_attempt(max_attempts) |", "stop=stop_after_attempt(max_attempts + 1) |", "an upload failing every time makes max-attempts PUTs, no more"),
+    M("cancellation.py", "self.event.wait(max(0.0, seconds))", '__import__("time").sleep(max(0.0, seconds))', "a cancel cuts a pause between attempts or polls short"),
+    M("webhook.py", '    workflow.mask(made["webhookUrl"])\n', "\n", "a created webhook's URL is masked even before ListWebhooks lists it"),
+    M("workflow.py", "        value = redaction.redact(value)\n", "\n", "outputs are redacted"),
 ]
 # fmt: on
 
