@@ -462,9 +462,11 @@ def _deploy_artifact(
         report.step("Deploy frontend artifact", workflow) as step,
         tempfile.TemporaryDirectory(prefix="ampaction-") as scratch,
     ):
-        art = artifact.prepare(s.frontend_artifact, shown, Path(scratch))
+        art = artifact.prepare(s.frontend_artifact, shown, Path(scratch), cancellation)
         made = f"zipped {art.files} file(s) of `{shown}`" if art.zipped_here else f"`{shown}`"
         workflow.info(f"Artifact: {made}, {manual_deploy.describe_size(art.size)}.")
+        for warning in artifact.warnings(art):
+            workflow.warning(warning, title="Files that may be secret in the artifact")
         nested = artifact.index_below_root(art.zip_path)
         if nested:
             workflow.warning(
