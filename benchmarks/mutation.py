@@ -112,6 +112,16 @@ MUTANTS = [
     M("inputs.py", 'SECRET_INPUTS = ("webhook-url", "github-token")', 'SECRET_INPUTS = ("webhook-url",)', "the GitHub token is masked before anything is printed"),
     M("manual_deploy.py", "    _mask_upload_url(workflow, url)\n", "\n", "the pre-signed upload URL never shows in a log"),
     M("pr_comment.py", "return s.pr_comment and s.pull_request_number is not None", "return s.pull_request_number is not None", "pr-comment: false posts no comment"),
+    M("inputs.py", "if path == base or path in base.parents:", "if False:", "frontend-artifact: . (the project, with .git and .env) is refused"),
+    M("inputs.py", "problem = source_problem(path)", "problem = None", "an empty .zip or a .git inside is refused with the inputs, before install"),
+    M("artifact.py", "if name == GIT:", "if False:", "a folder holding .git (the job's token) is never published"),
+    M("artifact.py", "if git:\n", "if False:\n", "a zip holding .git/ is never published"),
+    M("artifact.py", 'name.encode("utf-8")', "pass", "a file name that is not UTF-8 is named in a clear error"),
+    M("artifact.py", "return tuple(n for n in names if PurePosixPath(n).name.startswith(ENV_FILE_PREFIX))", "return ()", ".env* files in the artifact are warned about"),
+    M("artifact.py", "while not (cancellation and cancellation.requested):", "while True:", "a cancel while zipping ends the step within 2 s"),
+    M("process.py", 'emit(raw.decode("utf-8", errors="replace").rstrip("\\r\\n"))\n', 'emit(raw.decode("utf-8", errors="replace").rstrip("\\r\\n"))\n            continue\n', "a chatty leftover process cannot hold the step, cancelled or not"),
+    M("ownership.py", "if entry.is_dir(follow_symlinks=False):", "if entry.is_dir():", "a link to a folder outside the workspace keeps that folder's owner"),
+    M("ownership.py", "os.chown(path, owner.st_uid, owner.st_gid, follow_symlinks=False)", "os.chown(path, owner.st_uid, owner.st_gid)", "a link's target outside the workspace keeps its owner"),
 ]
 # fmt: on
 
