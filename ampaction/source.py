@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ampaction.artifact import write_zip
+from ampaction.cancellation import Cancellation
 from ampaction.errors import ActionError
 
 ALWAYS_LEFT_OUT = ("node_modules", ".git")
@@ -46,8 +47,14 @@ class _Rule:
     folders_only: bool
 
 
-def zip_source(folder: Path, into: Path, *, output_directory: str = "") -> SourceZip:
-    """`folder` without what is left out, zipped into folder `into`."""
+def zip_source(
+    folder: Path,
+    into: Path,
+    *,
+    output_directory: str = "",
+    cancellation: Cancellation | None = None,
+) -> SourceZip:
+    """`folder` without what is left out, zipped into folder `into` (stopped by a cancellation)."""
     rules = ignore_rules(folder, output_directory)
     files, links = _source_files(folder, rules)
     if not files:
@@ -57,7 +64,7 @@ def zip_source(folder: Path, into: Path, *, output_directory: str = "") -> Sourc
             title="Empty source",
         )
     zip_path = into / "source.zip"
-    write_zip(zip_path, folder, files)
+    write_zip(zip_path, folder, files, cancellation, what="the source")
     return SourceZip(
         zip_path, zip_path.stat().st_size, len(files), digest_of(zip_path), tuple(links)
     )

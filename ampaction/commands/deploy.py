@@ -11,6 +11,7 @@ from ampaction import branch as branches
 from ampaction import deploy, preflight, project, skip
 from ampaction.amplify import Amplify, frontend_url
 from ampaction.cancellation import Cancellation
+from ampaction.cloudformation import CloudFormation, backend_stack_name
 from ampaction.commands import plan
 from ampaction.errors import Cancelled
 from ampaction.frontends import Frontend, Job, gen3, manual, webhook
@@ -35,6 +36,8 @@ def run_deploy(
         frontend.preflight(run)
     # What the branch's tags say of its last deploy (a branch about to be created has none).
     backend = skip.BackendCache(files, (branch or {}).get("tags") or {}) if files else None
+    if backend and s.region:
+        backend = _check_stack(run, backend)
     if s.dry_run:
         plan.show_plan(run, pm, frontend, creates_branch=branch is None, backend=backend)
         return
@@ -49,6 +52,16 @@ def run_deploy(
         _say_why_no_frontend(run)
         return
     _wait(run, frontend.start(run))
+
+
+def _check_stack(run: Run, backend: skip.BackendCache) -> skip.BackendCache:
+    """A matching tag is trusted only while the branch's stack stands."""
+    s = run.settings
+    assert s.region is not None  # noqa: S101 - the caller checked
+    cfn = CloudFormation(
+        s.region, s.max_attempts, s.child_env, mask=run.workflow.mask, cancellation=run.cancellation
+    )
+    return skip.check_stack(backend, cfn, backend_stack_name(s.app_id, s.branch), run.workflow)
 
 
 def choose_frontend(s: Settings) -> Frontend:

@@ -97,7 +97,7 @@ def start_deployment(
     """Zip, upload and deploy; the new deployment (its id and first status)."""
     assert s.gen3_app is not None  # noqa: S101 - the caller checked
     with tempfile.TemporaryDirectory(prefix="ampaction-") as scratch:
-        zipped, source_type = _zip(s, app, workflow, Path(scratch))
+        zipped, source_type = _zip(s, app, workflow, Path(scratch), cancellation)
         built_with = {}
         if source_type == SOURCE_CODE:
             built_with = link_gen2_backend(gen3, s, workflow)
@@ -136,22 +136,37 @@ def link_gen2_backend(gen3: AmplifyGen3, s: Settings, workflow: Workflow) -> dic
     return variables
 
 
+def _prebuilt_zip(
+    s: Settings, workflow: Workflow, scratch: Path, cancellation: Cancellation
+) -> source.SourceZip:
+    """`frontend-artifact` as it was built (checked, and zipped when a folder)."""
+    assert s.frontend_artifact is not None  # noqa: S101 - the caller checked
+    shown = s.shown(s.frontend_artifact)
+    art = artifact.prepare(s.frontend_artifact, shown, scratch, cancellation)
+    workflow.info(
+        f"Prebuilt artifact: `{shown}`, {art.files} file(s), "
+        f"{manual_deploy.describe_size(art.size)}."
+    )
+    for warning in artifact.warnings(art):
+        workflow.warning(warning, title="Files that may be secret in the artifact")
+    return source.SourceZip(art.zip_path, art.size, art.files, source.digest_of(art.zip_path))
+
+
 def _zip(
-    s: Settings, app: dict[str, Any], workflow: Workflow, scratch: Path
+    s: Settings,
+    app: dict[str, Any],
+    workflow: Workflow,
+    scratch: Path,
+    cancellation: Cancellation,
 ) -> tuple[source.SourceZip, str]:
     """The zip to upload and its source type: `frontend-artifact` as it is built, else the
     working directory's source."""
     if s.frontend_artifact is not None:
-        shown = s.shown(s.frontend_artifact)
-        art = artifact.prepare(s.frontend_artifact, shown, scratch)
-        digest = source.digest_of(art.zip_path)
-        workflow.info(
-            f"Prebuilt artifact: `{shown}`, {art.files} file(s), "
-            f"{manual_deploy.describe_size(art.size)}."
-        )
-        return source.SourceZip(art.zip_path, art.size, art.files, digest), PREBUILT_ARTIFACT
+        return _prebuilt_zip(s, workflow, scratch, cancellation), PREBUILT_ARTIFACT
     output = str(((app.get("Web") or {}).get("BuildConfig") or {}).get("OutputDirectory") or "")
-    zipped = source.zip_source(s.working_directory, scratch, output_directory=output)
+    zipped = source.zip_source(
+        s.working_directory, scratch, output_directory=output, cancellation=cancellation
+    )
     workflow.info(
         f"Source: {zipped.files} file(s) of `{s.shown(s.working_directory)}`, "
         f"{manual_deploy.describe_size(zipped.size)} (without node_modules, .git"
