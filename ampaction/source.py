@@ -163,14 +163,28 @@ def _source_files(folder: Path, rules: list[_Rule]) -> tuple[list[Path], list[st
             path = base / name
             relative = path.relative_to(folder).as_posix()
             mode = path.lstat().st_mode
+            if left_out(rules, relative, is_folder=stat.S_ISDIR(mode)):
+                continue
+            _check_utf8(relative)  # only what would go into the zip
             if stat.S_ISLNK(mode):
-                if not left_out(rules, relative, is_folder=False):
-                    links.append(relative)
+                links.append(relative)
             elif stat.S_ISDIR(mode):
-                if not left_out(rules, relative, is_folder=True):
-                    kept_dirs.append(name)
-            elif stat.S_ISREG(mode) and not left_out(rules, relative, is_folder=False):
+                kept_dirs.append(name)
+            elif stat.S_ISREG(mode):
                 files.append(path)
         dirs[:] = kept_dirs  # a folder left out is not entered (as git does)
     files.sort(key=lambda p: p.relative_to(folder).as_posix())
     return files, sorted(links)
+
+
+def _check_utf8(relative: str) -> None:
+    """A zip entry's name must be UTF-8; os.walk keeps other bytes as lone surrogates."""
+    try:
+        relative.encode("utf-8")
+    except UnicodeEncodeError:
+        printable = os.fsencode(relative).decode("utf-8", errors="backslashreplace")
+        raise ActionError(
+            f"The source holds `{printable}`, whose name is not UTF-8 (a zip needs UTF-8): "
+            f"rename it, or list it in {IGNORE_FILE}.",
+            title="Source not zippable",
+        ) from None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import os
 import zipfile
 from pathlib import Path
 
@@ -230,3 +231,15 @@ def test_bad_gen3_inputs_name_the_input(tmp_path: Path, given: dict[str, str], n
         inputs.read_settings(env)
 
     assert named in [e.input for e in bad.value.errors]
+
+
+def test_a_file_name_that_is_not_utf8_is_named_in_a_clear_error(tmp_path: Path) -> None:
+    src = tree(tmp_path / "app", {"package.json": "{}"})
+    (src / os.fsdecode(b"caf\xe9.txt")).write_text("x")
+
+    with pytest.raises(ActionError, match="not UTF-8") as raised:
+        zip_source(src, tmp_path)
+
+    assert "caf" in raised.value.message and raised.value.title == "Source not zippable"
+    (src / ".amplifyignore").write_text("*.txt\n")  # left out: no zip needs its name
+    assert names_in(zip_source(src, tmp_path).zip_path) == [".amplifyignore", "package.json"]
