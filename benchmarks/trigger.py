@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/trigger.py              # 15 rounds, action and AWS CLI script
     .venv/bin/python benchmarks/trigger.py --rounds 31
     .venv/bin/python benchmarks/trigger.py --quick --action-only --json out.json
+    .venv/bin/python benchmarks/trigger.py --latency-ms 80     # as from a runner to us-east-1
+    .venv/bin/python benchmarks/trigger.py --root /tmp/before  # another checkout's action
 
 Both sides run against the local Amplify server (tests/support/amplify_sim.py,
 started in this process, loopback only) with the same credentials:
@@ -14,6 +16,10 @@ started in this process, loopback only) with the same credentials:
 - **script**: the bash script below (`aws amplify list-webhooks`, on the cold
   path `aws amplify create-webhook`, then `curl` to the webhook), with the AWS
   CLI from PyPI installed in `.cache/bench-awscli` (created when missing).
+
+With `--latency-ms`, the server answers every request (the webhook's POST
+included) that much later: the round trip a runner pays to the region, which
+loopback hides. Both sides pay it per call, so it weighs the calls each makes.
 
 Two paths: **warm** (the branch's marked webhook exists) and **cold** (no
 webhook: it is created). Webhooks and jobs are reset before every run. The runs
@@ -337,6 +343,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--action-only", action="store_true", help="skip the AWS CLI script (no awscli needed)"
     )
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="the server's delay before each answer (80: a runner to us-east-1; default 0)",
+    )
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=REPO,
+        help="the checkout whose entrypoint.py runs (to time the action before a change)",
+    )
     args = parser.parse_args(argv)
     args.rounds = 3 if args.quick else args.rounds
     if args.rounds < 1:
@@ -352,13 +370,18 @@ def measure(args: argparse.Namespace) -> Measured:
     results: dict[str, dict[str, Series]] = {p: {s: Series() for s in sides} for p in PATHS}
     paired: dict[str, list[float]] = {p: [] for p in PATHS}
     floor: list[float] = []
-    with tempfile.TemporaryDirectory(prefix="bench-trigger-") as tmp, AmplifySimulator() as sim:
+    latency = args.latency_ms / 1000
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-trigger-") as tmp,
+        AmplifySimulator(latency=latency) as sim,
+    ):
         sim.add_app(APP_ID)
         sim.add_branch(APP_ID, BRANCH)
-        bench = Bench(sim, Path(tmp), awscli)
+        bench = Bench(sim, Path(tmp), awscli, root=args.root.resolve())
         print(
             f"Trigger benchmark: {rounds} rounds, interleaved {' / '.join(sides)}, "
-            f"server {sim.url}, {sys.executable} ({sys.version.split()[0]})"
+            f"server {sim.url} (+{args.latency_ms:g} ms per request), action from {bench.root}, "
+            f"{sys.executable} ({sys.version.split()[0]})"
             + (f", {awscli_version(awscli)}" if awscli else ""),
             flush=True,
         )
@@ -493,6 +516,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         document = {
             "rounds": m.rounds,
+            "latency_ms": args.latency_ms,
             "sides": list(m.sides),
             "paths": summary,
             "python_floor_median_s": statistics.median(m.floor),
