@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import re
-import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -198,6 +197,8 @@ def artifact(text: str, ctx: Context) -> Path | None:
     path = _inside_workspace(ctx.workspace, str(base / value), shown=value)
     if not path.exists():
         raise Invalid(f"`{value}` does not exist in `working-directory`: build the frontend first.")
+    import zipfile  # noqa: PLC0415 - only this input needs it
+
     if path.is_file() and path.suffix.lower() == ".zip" and zipfile.is_zipfile(path):
         return path
     if not path.is_dir():

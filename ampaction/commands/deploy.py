@@ -14,7 +14,7 @@ from ampaction.cancellation import Cancellation
 from ampaction.cloudformation import CloudFormation, backend_stack_name
 from ampaction.commands import plan
 from ampaction.errors import Cancelled
-from ampaction.frontends import Frontend, Job, manual, webhook
+from ampaction.frontends import Frontend, Job, webhook
 from ampaction.inputs import Settings
 from ampaction.process import pnpm_store
 from ampaction.report import Report
@@ -65,6 +65,9 @@ def _check_stack(run: Run, backend: skip.BackendCache) -> skip.BackendCache:
 def choose_frontend(s: Settings) -> Frontend:
     """How this run starts the branch's frontend: the one place a target is chosen."""
     if s.frontend_artifact is not None:
+        # Imported only then: the archive and the upload are this frontend's alone.
+        from ampaction.frontends import manual  # noqa: PLC0415
+
         return manual.FRONTEND
     return webhook.FRONTEND
 
