@@ -122,15 +122,10 @@ def _preflight(run: Run, frontend: Frontend | None) -> dict[str, Any] | None:
         report.skip("Preflight", "nothing in this run needs the Amplify API")
         return {}
     with report.step("Preflight", workflow) as step:
-        app = None
-        # With `create-branch`, the app first: a missing branch is then no error.
-        if s.create_branch:
-            app = preflight.read_app(amplify, s.app_id)
-        branch = preflight.check_branch(
-            amplify, s.app_id, s.branch, app_checked=app is not None, missing_ok=s.create_branch
+        # With `create-branch`, a missing branch is no error.
+        app, branch = preflight.read_app_and_branch(
+            amplify, s.app_id, s.branch, missing_ok=s.create_branch, cancellation=run.cancellation
         )
-        if app is None:
-            app = preflight.read_app(amplify, s.app_id)
         report.outputs["frontend-url"] = frontend_url(app, s.branch)
         warnings = preflight.judge(
             app,
