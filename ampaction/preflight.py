@@ -16,7 +16,7 @@ from typing import Any
 
 from ampaction.amplify import Amplify, AmplifyError
 from ampaction.cancellation import Cancellation
-from ampaction.errors import ActionError
+from ampaction.errors import ActionError, Cancelled
 
 # Amplify's custom-pipeline guide: the Hosting build spec writes the outputs
 # of the backend that the pipeline deployed, and deploys nothing.
@@ -47,6 +47,8 @@ def read_app_and_branch(
     app = cancellation.start(lambda: read_app(amplify, app_id), "the AWS call to read the app")
     try:
         found = check_branch(amplify, app_id, branch, app_checked=True, missing_ok=missing_ok)
+    except Cancelled:
+        raise
     except BranchMissing:
         app.result()
         raise

@@ -1,7 +1,8 @@
-"""A plain deploy loads only what it uses: what one other command or input needs is
-imported when that command or input is used (issue 18, item 4, "Startup").
+"""Startup (issue 18, item 4). A plain deploy loads only what it uses: what one other
+command or input needs is imported when that command or input is used. And reads that
+do not depend on each other are made at the same time (`Cancellation.start`).
 
-Checked in a fresh interpreter, by what is in `sys.modules` after the deploy path's
+The imports are checked in a fresh interpreter, by what is in `sys.modules` after the deploy path's
 imports: the time they take is the benchmark's business (benchmarks/trigger.py).
 """
 
@@ -10,8 +11,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 
+import pytest
 from support.action import ROOT
+
+from ampaction.cancellation import Cancellation
+from ampaction.errors import Cancelled
 
 # What a deploy through the webhook imports, in the entrypoint's order.
 DEPLOY_PATH = """
@@ -49,3 +55,31 @@ def test_a_deploy_imports_nothing_that_only_another_command_or_input_uses() -> N
     assert "ampaction.commands.deploy" in loaded  # the path was imported at all
     early = {name: why for name, why in NOT_FOR_A_DEPLOY.items() if name in loaded}
     assert not early, f"imported on every deploy, though only needed for: {early}"
+
+
+# -- two reads at once ------------------------------------------------------------
+
+
+def test_a_call_started_in_the_background_gives_its_result_or_its_error() -> None:
+    cancellation = Cancellation()
+    answer = cancellation.start(lambda: 42, "the answer")
+    refused = cancellation.start(lambda: 1 // 0, "a division")
+
+    assert answer.result() == 42
+    with pytest.raises(ZeroDivisionError):
+        refused.result()
+
+
+def test_a_cancellation_ends_the_wait_for_a_background_call_and_abandons_it() -> None:
+    """The call may block for ever (a socket read no library can interrupt): waiting on
+    it ends at the cancellation, naming what was cut short."""
+    cancellation = Cancellation()
+    never = threading.Event()
+    pending = cancellation.start(never.wait, "the AWS call to list the branch's jobs")
+    cancellation.event.set()
+
+    with pytest.raises(Cancelled, match="the AWS call to list the branch's jobs"):
+        pending.result()
+    with pytest.raises(Cancelled):
+        cancellation.start(lambda: 1, "a call after the cancellation")
+    never.set()
