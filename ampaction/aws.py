@@ -1,8 +1,10 @@
-"""What every AWS service the action calls shares: one boto3 client per service, built
+"""What every AWS service the action calls shares: one botocore client per service, built
 the same way, and AWS's errors translated into messages a user can act on.
 
-boto3 is imported on first use, so a run that never reaches AWS does not pay
-for it. Retries are stated here, not left to botocore's defaults (1.44 moved
+botocore is imported on first use, so a run that never reaches AWS does not pay
+for it; and botocore alone, not boto3: boto3's sessions import its S3 transfer
+manager (s3transfer and multiprocessing: some 60 modules) for nothing the
+action calls. Retries are stated here, not left to botocore's defaults (1.44 moved
 from `legacy`, 5 attempts, to `standard`, 3): `max-attempts` attempts in
 `standard` mode, which retries throttling (429 `LimitExceededException`,
 CloudFormation's `Throttling`), 5xx and dropped connections, and never
@@ -93,7 +95,7 @@ class AwsService:
 
     def _new_client(self) -> Any:
         """A client of this service, as every call of the action's is made."""
-        import boto3  # noqa: PLC0415 - only runs that reach AWS pay for the import
+        import botocore.session  # noqa: PLC0415 - only runs that reach AWS pay for the import
         from botocore.config import Config  # noqa: PLC0415
 
         retries: dict[str, Any] = {}
@@ -105,8 +107,8 @@ class AwsService:
             read_timeout=READ_TIMEOUT,
             user_agent_extra=USER_AGENT,
         )
-        session = boto3.session.Session(region_name=self.region)
-        client = session.client(self.service, config=config)  # type: ignore[call-overload]
+        session = botocore.session.get_session()
+        client = session.create_client(self.service, region_name=self.region, config=config)
         self._mask_credentials(session)  # before any request could log them
         # Credentials from a role are refreshed during a long wait: mask each new set.
         client.meta.events.register(

@@ -57,6 +57,31 @@ def test_a_deploy_imports_nothing_that_only_another_command_or_input_uses() -> N
     assert not early, f"imported on every deploy, though only needed for: {early}"
 
 
+# The AWS client: botocore's, without boto3's S3 transfer manager (s3transfer, and the
+# multiprocessing it imports), which no call of the action uses.
+AWS_CLIENT = """
+import json, sys
+from ampaction.amplify import Amplify
+client = Amplify("us-east-1", 1, {}).client
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_the_aws_client_does_not_load_boto3s_transfer_manager() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", AWS_CLIENT],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "AWS_EC2_METADATA_DISABLED": "true"},
+    )
+    loaded = set(json.loads(proc.stdout))
+    assert "botocore.client" in loaded  # the client was made at all
+    assert not {"boto3", "s3transfer", "multiprocessing"} & loaded
+
+
 # -- two reads at once ------------------------------------------------------------
 
 
