@@ -285,11 +285,13 @@ def package_costs(lines: list[ImportLine]) -> dict[str, int]:
 
 def import_profile(
     bench: Bench, runs: int
-) -> tuple[list[tuple[ImportLine, int]], dict[str, int], int]:
-    """Median per module over `runs` warm-path runs with `-X importtime`."""
+) -> tuple[list[tuple[ImportLine, int]], dict[str, int], int, bool]:
+    """Median per module over `runs` warm-path runs with `-X importtime`; and whether
+    some imports ran in two threads at once (their self times are then wrong)."""
     per_module: dict[str, list[ImportLine]] = {}
     per_package: dict[str, list[int]] = {}
     totals = []
+    overlapped = False
     order: list[str] = []
     for _ in range(runs):
         bench.reset("warm")
@@ -297,6 +299,10 @@ def import_profile(
         if proc.returncode != 0:
             raise SystemExit(f"-X importtime run failed:\n{proc.stderr[-3000:]}")
         lines = parse_importtime(proc.stderr)
+        # -X importtime keeps one nesting count for all threads: imports made in two
+        # threads at once (the action's reads made at the same time) get negative self
+        # times, and the sum means little.
+        overlapped = overlapped or any(line.self_us < 0 for line in lines)
         totals.append(sum(line.self_us for line in lines))
         for line in lines:
             if line.name not in per_module:
@@ -311,7 +317,7 @@ def import_profile(
         self_us = int(statistics.median(e.self_us for e in entries))
         medians.append((ImportLine(name, entries[0].depth, self_us, cumulative), len(entries)))
     packages = {k: int(statistics.median(v)) for k, v in per_package.items()}
-    return medians, packages, int(statistics.median(totals))
+    return medians, packages, int(statistics.median(totals)), overlapped
 
 
 # -- report ---------------------------------------------------------------------
@@ -333,6 +339,7 @@ class Measured:
     imports: list[tuple[ImportLine, int]]
     packages: dict[str, int]
     import_total: int
+    imports_overlapped: bool = False  # some imports ran in two threads at once
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -395,8 +402,10 @@ def measure(args: argparse.Namespace) -> Measured:
                     results[path][side].samples.append(sample)
                 if "script" in pair:
                     paired[path].append(pair["action"].seconds / pair["script"].seconds)
-        imports, packages, import_total = import_profile(bench, 3 if args.quick else 5)
-    return Measured(rounds, sides, results, paired, floor, imports, packages, import_total)
+        imports, packages, import_total, overlapped = import_profile(bench, 3 if args.quick else 5)
+    return Measured(
+        rounds, sides, results, paired, floor, imports, packages, import_total, overlapped
+    )
 
 
 def path_summary(path: str, m: Measured) -> dict[str, object]:
@@ -491,6 +500,11 @@ def print_imports(m: Measured) -> tuple[list[tuple[ImportLine, int]], list[tuple
     print(
         f"\nImport time of the action, warm path (-X importtime, median per module; all imports {m.import_total / 1e6:.3f} s, inflated by importtime itself)"
     )
+    if m.imports_overlapped:
+        print(
+            "  (some imports ran in two threads at once: -X importtime's self times went "
+            "negative and the total above is too low; time the imports in one thread instead)"
+        )
     print("  top 10 by cumulative time:")
     print(f"  {'cumul ms':>9} {'self ms':>8}  module (indent = nesting)")
     top = sorted(m.imports, key=lambda item: item[0].cumulative_us, reverse=True)[:10]
@@ -523,6 +537,7 @@ def main(argv: list[str] | None = None) -> int:
             "goals": goals,
             "imports": {
                 "total_s": m.import_total / 1e6,
+                "overlapped": m.imports_overlapped,
                 "top_cumulative": [
                     {
                         "module": line.name,
