@@ -138,7 +138,7 @@ MUTANTS = [
     M("source.py", 'ALWAYS_LEFT_OUT = ("node_modules", ".git")', "ALWAYS_LEFT_OUT = ()", "the Gen 3 source leaves node_modules and .git out"),
     M("source.py", 'return base64.b64encode(sha.digest()).decode("ascii")', "return sha.hexdigest()", "the Gen 3 upload carries the digest it was created with"),
     M("inputs.py", 'if not v("gen3-app"):\n        return []', 'if True:\n        return []', "webhook-url with gen3-app is a bad input"),
-    M("commands/deploy.py", "    if s.gen3_app:\n        return gen3.frontend()", "    if False:\n        return gen3.frontend()", "with gen3-app, Amplify Hosting is not touched"),
+    M("commands/deploy.py", "    if s.gen3_app:\n        # Imported only then", "    if False:\n        # Imported only then", "with gen3-app, Amplify Hosting is not touched"),
     M("inputs.py", "if path == base or path in base.parents:", "if False:", "frontend-artifact: . (the project, with .git and .env) is refused"),
     M("inputs.py", "problem = source_problem(path)", "problem = None", "an empty .zip or a .git inside is refused with the inputs, before install"),
     M("artifact.py", "if name == GIT:", "if False:", "a folder holding .git (the job's token) is never published"),
@@ -161,6 +161,13 @@ MUTANTS = [
     M("cancellation.py", "self.event.wait(max(0.0, seconds))", '__import__("time").sleep(max(0.0, seconds))', "a cancel cuts a pause between attempts or polls short"),
     M("webhook.py", '    workflow.mask(made["webhookUrl"])\n', "\n", "a created webhook's URL is masked even before ListWebhooks lists it"),
     M("workflow.py", "        value = redaction.redact(value)\n", "\n", "outputs are redacted"),
+    M("main.py", "from ampaction import inputs, ownership\n", "from ampaction import inputs, ownership, pr_comment  # noqa: F401\n", "startup: a deploy does not import the GitHub client"),
+    M("commands/deploy.py", "from ampaction.frontends import Frontend, Job, webhook\n", "from ampaction.frontends import Frontend, Job, manual, webhook  # noqa: F401\n", "startup: a deploy does not import the artifact upload (zipfile)"),
+    M("aws.py", "        session = botocore.session.get_session()\n", "        session = __import__('boto3').session.Session()._session\n", "startup: the AWS client does not import boto3's S3 transfer manager"),
+    M("preflight.py", "    try:\n        found = check_branch(", "    app.result()\n    try:\n        found = check_branch(", "startup: preflight reads the app and the branch at the same time"),
+    M("preflight.py", "        if missing_ok:\n            app.result()\n", "        if True:\n            app.result()\n", "startup: a refused branch read is said before a missing app, as when read in turn"),
+    M("frontends/webhook.py", "                lambda: amplify.newest_job_id(s.app_id, s.branch),\n", "                (lambda n: lambda: n)(amplify.newest_job_id(s.app_id, s.branch)),\n", "startup: the webhook and the branch's jobs are read at the same time"),
+    M("frontends/webhook.py", "        hook = _webhook(run)  # its error", "        newest and newest.result()\n        hook = _webhook(run)  # its error", "startup: when both reads fail, the webhook's error is the one shown"),
 ]
 # fmt: on
 
