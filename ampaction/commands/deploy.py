@@ -32,6 +32,8 @@ def run_deploy(
     frontend = choose_frontend(s) if s.branch_gets_frontend else None
     pm, files = _read_project(run)
     branch = _preflight(run, frontend)
+    if frontend is not None and frontend.preflight is not None:
+        frontend.preflight(run)
     # What the branch's tags say of its last deploy (a branch about to be created has none).
     backend = skip.BackendCache(files, (branch or {}).get("tags") or {}) if files else None
     if backend and s.region:
@@ -64,6 +66,11 @@ def _check_stack(run: Run, backend: skip.BackendCache) -> skip.BackendCache:
 
 def choose_frontend(s: Settings) -> Frontend:
     """How this run starts the branch's frontend: the one place a target is chosen."""
+    if s.gen3_app:
+        # Imported only then, like `manual`: the zip, the upload and Gen 3's client are its alone.
+        from ampaction.frontends import gen3  # noqa: PLC0415
+
+        return gen3.frontend()
     if s.frontend_artifact is not None:
         # Imported only then: the archive and the upload are this frontend's alone.
         from ampaction.frontends import manual  # noqa: PLC0415
