@@ -8,8 +8,15 @@ Each mutant below is one small change to `ampaction/` that breaks something a
 user relies on. For each, a copy of the repository gets the change and the fast
 tests run on it (`tests/unit` and `tests/integration`, `-x`): a failing test
 kills the mutant; a mutant every test passes with survives, and names a promise
-no test checks. Score = killed / (killed + survived). Too slow for `.ci/run`
-(each survivor costs a full run of the fast tests): run it by hand.
+no test checks. Score = killed / (killed + survived).
+
+The fast tests run in two rounds per mutant, so a kill rarely waits for unrelated
+files: first the likely killers (the mutant's optional `tests` hint, then every
+test file that imports the mutated module or is named after it), and, only if
+they all pass, every other fast test file. Either round failing kills the
+mutant, so the verdict is the one a single run of all the fast tests would give.
+Too slow for `.ci/run` (each survivor still costs a full run of the fast tests):
+run it by hand, `--jobs 2` or more on a machine with the cores.
 
 A mutant finds its place by a snippet of source, not a line number, so it keeps
 working while code moves. A snippet found nowhere (the code was rewritten) or
@@ -21,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -54,6 +62,7 @@ class Mutant:
     old: str  # a snippet found exactly once in the file
     new: str
     breaks: str  # the promise a user relies on that this breaks
+    tests: str = ""  # optional: space-separated test files to run first (the likely killers)
 
 
 M = Mutant
@@ -200,8 +209,42 @@ def test_files(tree: Path) -> list[str]:
     return sorted(chosen, key=lambda f: f in SLOW_LAST)  # stable: otherwise as listed
 
 
-def pytest_command(tree: Path) -> list[str]:
-    return [sys.executable, "-B", "-m", "pytest", "-x", "-q", *test_files(tree)]
+# An import of ampaction: `import ampaction.x`, `from ampaction.x import y`, or
+# `from ampaction import (a, b)` over several lines.
+_IMPORT = re.compile(r"^\s*(?:from|import)\s+ampaction\b[^\n(]*(?:\([^)]*\))?[^\n]*", re.M)
+
+
+def mentions(source: str, module: str) -> bool:
+    """Whether test source imports `module` (a path under ampaction/, e.g. "commands/deploy.py")."""
+    parts = module.removesuffix(".py").split("/")
+    dotted, stem = ".".join(parts), parts[-1]
+    for found in _IMPORT.finditer(source):
+        words = re.sub(r"[\s(),]+", " ", re.sub(r"#[^\n]*", "", found.group(0)))
+        if f"ampaction.{dotted}" in words or re.search(rf"\bimport\b.*\b{stem}\b", words):
+            return True
+    return False
+
+
+def rounds(mutant: Mutant, tree: Path) -> tuple[list[str], list[str]]:
+    """(likely killers, the rest): the fast test files split in the two rounds a mutant gets."""
+    files = test_files(tree)
+    stem = Path(mutant.file).stem
+    hinted = [f for f in mutant.tests.split() if f in files]
+    likely = [
+        f
+        for f in files
+        if f not in hinted
+        and (
+            Path(f).stem.startswith(f"test_{stem}")
+            or mentions((tree / f).read_text(encoding="utf-8"), mutant.file)
+        )
+    ]
+    first = hinted + likely
+    return first, [f for f in files if f not in first]
+
+
+def pytest_command(files: list[str]) -> list[str]:
+    return [sys.executable, "-B", "-m", "pytest", "-x", "-q", *files]
 
 
 def test_env() -> dict[str, str]:
@@ -210,12 +253,12 @@ def test_env() -> dict[str, str]:
     return env
 
 
-def run_tests(tree: Path, timeout: float) -> tuple[str, float, str]:
-    """(passed | failed | timeout | error, seconds, last lines) of the fast tests in `tree`."""
+def run_tests(tree: Path, timeout: float, files: list[str] | None = None) -> tuple[str, float, str]:
+    """(passed | failed | timeout | error, seconds, last lines) of `files` (default: all the fast tests)."""
     start = time.monotonic()
     try:
         done = subprocess.run(
-            pytest_command(tree),
+            pytest_command(test_files(tree) if files is None else files),
             cwd=tree,
             env=test_env(),
             capture_output=True,
@@ -231,6 +274,20 @@ def run_tests(tree: Path, timeout: float) -> tuple[str, float, str]:
     # Which test caught it (`-ra` lists it), else the last words of the run.
     failed = [line.split(" - ")[0] for line in lines if line.startswith(("FAILED ", "ERROR "))]
     return verdict, took, failed[0] if failed else "\n".join(lines[-3:])
+
+
+def run_rounds(mutant: Mutant, tree: Path, timeout: float) -> tuple[str, float, str]:
+    """The fast tests on a mutated `tree`, likely killers first; the rest only if they pass."""
+    took = 0.0
+    result, tail = "passed", ""
+    for files in rounds(mutant, tree):
+        if not files:
+            continue
+        result, seconds, tail = run_tests(tree, max(1.0, timeout - took), files)
+        took += seconds
+        if result != "passed":
+            break
+    return result, took, tail
 
 
 @contextmanager
@@ -251,7 +308,7 @@ def try_mutant(mutant: Mutant, tree: Path, timeout: float) -> Outcome:
     original = path.read_text(encoding="utf-8")
     path.write_text(original.replace(mutant.old, mutant.new, 1), encoding="utf-8")
     try:
-        result, took, tail = run_tests(tree, timeout)
+        result, took, tail = run_rounds(mutant, tree, timeout)
     finally:
         path.write_text(original, encoding="utf-8")
     verdict = {"failed": "killed", "passed": "survived"}.get(result, result)
