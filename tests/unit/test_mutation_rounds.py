@@ -56,3 +56,10 @@ def test_the_hint_goes_first_and_every_fast_file_runs_in_one_round(mutation, tre
     assert first[0] == "tests/integration/test_epsilon.py"
     assert sorted(first + rest) == sorted(mutation.test_files(tree))
     assert not set(first) & set(rest)
+
+
+def test_files_naming_the_snippets_strings_or_constants_go_first(mutation, tree) -> None:
+    (tree / "tests/integration/test_delta.py").write_text("NOT_ARRIVED = 1\n", encoding="utf-8")
+    snippet = 'if status in NOT_ARRIVED or x == "id":'
+    first, _ = mutation.rounds(mutation.Mutant("trigger.py", snippet, "b", "p"), tree)
+    assert first == ["tests/integration/test_delta.py"]
