@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ampaction import (
     artifact,
+    backend_checks,
     deploy,
     inputs,
     manual_deploy,
@@ -42,6 +43,7 @@ from ampaction.errors import ActionError, BadInputs, Cancelled
 from ampaction.inputs import Settings
 from ampaction.process import pnpm_store
 from ampaction.report import Report
+from ampaction.ssm import branch_secret_prefix
 from ampaction.wait import JobResult, wait_for_job
 from ampaction.workflow import Workflow
 
@@ -168,12 +170,15 @@ def run(settings: Settings, workflow: Workflow, cancellation: Cancellation, repo
         report.skip("Preflight", "nothing in this run needs the Amplify API")
     # What the branch's tags say of its last deploy (a branch about to be created has none).
     backend = skip.BackendCache(files, (branch or {}).get("tags") or {}) if files else None
+    if s.deploy_backend and amplify and not (backend and backend.unchanged):
+        _check_before_deploy(s, workflow, cancellation, report)
 
     if s.dry_run:
         _plan(s, pm, amplify, workflow, report, creates_branch=branch is None, backend=backend)
         return
     if branch is None and amplify:
         branch = _create_branch(s, amplify, workflow, report)
+    _set_backend_secrets(s, workflow, cancellation, report)
 
     _install_and_deploy(
         s, pm, workflow, cancellation, report, amplify=amplify, branch=branch or {}, backend=backend
@@ -245,6 +250,27 @@ def _preflight(
     return branch
 
 
+def _check_before_deploy(
+    s: Settings, workflow: Workflow, cancellation: Cancellation, report: Report
+) -> None:
+    """The CDK bootstrap, the branch's stack and its secrets (backend_checks.py)."""
+    with report.step("Check before the deploy", workflow) as step:
+        step.detail = "; ".join(backend_checks.before_deploy(s, workflow, cancellation))
+
+
+def _set_backend_secrets(
+    s: Settings, workflow: Workflow, cancellation: Cancellation, report: Report
+) -> None:
+    """`backend-secrets`, written before anything is installed or deployed."""
+    if not (s.backend_secrets and s.deploy_backend):
+        return
+    with report.step("Set backend secrets", workflow) as step:
+        store = backend_checks.secrets_client(s, workflow, cancellation)
+        step.detail = backend_checks.set_secrets(
+            store, workflow, s.app_id, s.branch, s.backend_secrets
+        )
+
+
 def _create_branch(
     s: Settings, amplify: Amplify, workflow: Workflow, report: Report
 ) -> dict[str, Any]:
@@ -291,7 +317,13 @@ def run_teardown(
         return
     workflow.info(f"May delete branch `{s.branch}`: {target.allowed_by}.")
     if s.dry_run:
-        for what in (f"stack {stack_name}" if stack_name else None, "marked webhooks", "branch"):
+        secrets = f"backend secrets under {branch_secret_prefix(s.app_id, s.branch)}"
+        for what in (
+            f"stack {stack_name}" if stack_name else None,
+            secrets,
+            "marked webhooks",
+            "branch",
+        ):
             if what:
                 workflow.info(f"- would delete the {what}")
                 report.plan("Delete", what)
@@ -325,6 +357,10 @@ def _teardown_steps(
             step.detail = str(stack["StackName"])
     else:
         report.skip("Delete backend stack", "no backend stack found")
+    with report.step("Delete backend secrets", workflow) as step:
+        store = backend_checks.secrets_client(s, workflow, cancellation)
+        gone = backend_checks.delete_branch_secrets(store, workflow, s.app_id, s.branch)
+        step.detail = f"{gone} deleted"
     if cancellation.requested:
         raise Cancelled("the teardown, before the webhooks and the branch")
     with report.step("Delete webhooks", workflow) as step:
@@ -664,6 +700,11 @@ def _plan_backend(
         workflow.info(
             f"- backend: its files hash to {backend.files.digest[:12]}, {was}: install and deploy"
         )
+    if s.backend_secrets and s.deploy_backend:
+        names = ", ".join(f"`{secret.name}`" for secret in s.backend_secrets)
+        line = f"set {names} (SecureString) under {branch_secret_prefix(s.app_id, s.branch)}"
+        workflow.info(f"- backend secrets: {line}")
+        report.plan("Set backend secrets", line)
     where = f"in `{s.shown(s.working_directory)}`"
     if s.install and pm:
         command = pm.install_command

@@ -107,6 +107,10 @@ class Workflow:
         props = {"title": redaction.redact(title)} if title else {}
         self._command("warning", message, **props)
 
+    def notice(self, message: str, *, title: str | None = None) -> None:
+        props = {"title": redaction.redact(title)} if title else {}
+        self._command("notice", message, **props)
+
     @contextmanager
     def group(self, title: str) -> Iterator[None]:
         """A foldable log group, one per step of the run."""

@@ -61,9 +61,10 @@ Resources:
 
 
 class _LoggingServer(ThreadedMotoServer):
-    """ThreadedMotoServer whose app records each request's CloudFormation action."""
+    """ThreadedMotoServer whose app records each request's action (CloudFormation's, SSM's,
+    STS's) and its body."""
 
-    def __init__(self, log: Callable[[str], None]):
+    def __init__(self, log: Callable[[str, str], None]):
         super().__init__("127.0.0.1", 0, verbose=False)
         self._log = log
 
@@ -83,7 +84,7 @@ class _LoggingServer(ThreadedMotoServer):
             )[0]
             # Only the action's own calls (its user agent): not the tests' setup and checks.
             if "ampaction/" in environ.get("HTTP_USER_AGENT", ""):
-                log(action)
+                log(action, body.decode("utf-8", "replace"))
             return app(environ, start_response)
 
         self._server = make_server(
@@ -108,7 +109,7 @@ class CloudFormationServer:
 
     def __init__(self, seconds_per_resource: float = 0.05):
         self.seconds_per_resource = seconds_per_resource
-        self._requests: list[str] = []
+        self._requests: list[tuple[str, str]] = []
         self._lock = threading.Lock()
         self._server = _LoggingServer(self._record)
         self._failures: dict[tuple[str, str], str] = {}
@@ -185,17 +186,33 @@ class CloudFormationServer:
         finally:
             self._hold.set()
 
+    def set_status(self, stack_id: str, status: str) -> None:
+        """Put the stack in a status moto's own calls never leave it in (UPDATE_IN_PROGRESS,
+        UPDATE_ROLLBACK_FAILED, ...), as another deploy or a failed one would."""
+        for backend in cfn_models.cloudformation_backends[ACCOUNT_ID].values():
+            stack = backend.stacks.get(stack_id)
+            if stack is not None:
+                stack.status = status
+                return
+        raise KeyError(stack_id)
+
     @property
     def requests(self) -> list[str]:
+        """The action's own calls, in order: their actions' names (`DescribeStacks`)."""
         with self._lock:
-            return list(self._requests)
+            return [action for action, _ in self._requests]
+
+    def bodies(self, action: str) -> list[str]:
+        """The request bodies of the action's calls of `action`."""
+        with self._lock:
+            return [body for name, body in self._requests if name == action]
 
     def count(self, action: str) -> int:
         return self.requests.count(action)
 
-    def _record(self, action: str) -> None:
+    def _record(self, action: str, body: str) -> None:
         with self._lock:
-            self._requests.append(action)
+            self._requests.append((action, body))
 
     # -- the asynchronous delete ---------------------------------------------
 
