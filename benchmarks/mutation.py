@@ -112,6 +112,19 @@ MUTANTS = [
     M("inputs.py", 'SECRET_INPUTS = ("webhook-url", "github-token")', 'SECRET_INPUTS = ("webhook-url",)', "the GitHub token is masked before anything is printed"),
     M("manual_deploy.py", "    _mask_upload_url(workflow, url)\n", "\n", "the pre-signed upload URL never shows in a log"),
     M("pr_comment.py", "return s.pr_comment and s.pull_request_number is not None", "return s.pull_request_number is not None", "pr-comment: false posts no comment"),
+    M("backend_checks.py", "if version is not None and version >= MIN_BOOTSTRAP_VERSION:", "if True:", "before-deploy: an account not bootstrapped for the CDK fails before install"),
+    M("backend_checks.py", "MIN_BOOTSTRAP_VERSION = 6", "MIN_BOOTSTRAP_VERSION = 5", "before-deploy: a CDK bootstrap older than version 6 fails before install"),
+    M("backend_checks.py", "if e.code not in PERMISSION_CODES:", "if True:", "before-deploy: a check the role may not make is a warning, and the deploy goes on"),
+    M("backend_checks.py", "if minutes == 0:", "if False:", "before-deploy: wait-for-stack-minutes 0 fails at once on a busy stack"),
+    M("backend_checks.py", 'if not status.endswith("_IN_PROGRESS"):', "if True:", "before-deploy: a busy stack is waited for until its change is done"),
+    M("backend_checks.py", "        _refuse_stuck(stack, cfn.region)\n", "        pass\n", "before-deploy: a stack CloudFormation cannot update is an error with its fix"),
+    M("backend_checks.py", 'and f"{shared}/{n}" not in found]', "]", "before-deploy: a secret shared by every branch counts as set"),
+    M("backend_checks.py", '_LINE_COMMENT.sub("", _BLOCK_COMMENT.sub("", text))', "text", "before-deploy: a secret() in a comment is not required"),
+    M("backend_checks.py", "prefix = branch_secret_prefix(app_id, branch)\n    # Provably", "prefix = shared_secret_prefix(app_id)\n    # Provably", "backend-secrets: teardown deletes the branch's secrets, never the shared ones"),
+    M("ssm.py", "Names=wanted[start : start + NAMES_PER_CALL],\n                WithDecryption=False,", "Names=wanted[start : start + NAMES_PER_CALL],\n                WithDecryption=True,", "before-deploy: secrets are looked up by name, never decrypted"),
+    M("ssm.py", 'Type="SecureString",', 'Type="String",', "backend-secrets: written as SecureString"),
+    M("inputs.py", "for name in SECRET_INPUTS + SECRET_LINES_INPUTS:", "for name in SECRET_INPUTS:", "backend-secrets: every value is masked before anything is printed"),
+    M("deploy.py", 'message += "".join(f"\\nFix: {fix}" for fix in cli_failures.fixes(tail, known))', "pass", "a known CLI failure (SecretNotSetError) gets its fix in the annotation"),
 ]
 # fmt: on
 

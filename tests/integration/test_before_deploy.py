@@ -294,3 +294,17 @@ def test_a_cli_failing_on_a_missing_secret_gets_the_fix_in_its_annotation(run_ac
         "backend-secrets" in error
         and "WEBHOOK_SIGNING_KEY=${{ secrets.WEBHOOK_SIGNING_KEY }}" in error
     )
+
+
+def test_a_check_the_role_may_not_make_is_a_warning_and_the_deploy_goes_on(
+    run_action, aws, preview
+):
+    aws.deny("GetParameter")  # no bootstrap parameter either: the check cannot tell
+
+    run = deploy(run_action, aws, bootstrapped=None)
+
+    assert run.exit_code == 0, run.log
+    (warning,) = [c for c in run.commands.named("warning") if "bootstrap" in c.message.lower()]
+    assert warning.properties["title"] == "CDK bootstrap not checked"
+    assert "ssm:GetParameter" in warning.message
+    assert len(run.ampx_calls()) == 1

@@ -21,6 +21,7 @@ runs and really removes them.
 from __future__ import annotations
 
 import io
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -64,13 +65,14 @@ class _LoggingServer(ThreadedMotoServer):
     """ThreadedMotoServer whose app records each request's action (CloudFormation's, SSM's,
     STS's) and its body."""
 
-    def __init__(self, log: Callable[[str, str], None]):
+    def __init__(self, log: Callable[[str, str], None], denied: set[str]):
         super().__init__("127.0.0.1", 0, verbose=False)
         self._log = log
+        self._denied = denied
 
     def _server_entry(self) -> None:
         app = DomainDispatcherApplication(create_backend_app)
-        log = self._log
+        log, denied = self._log, self._denied
 
         def logged(environ: dict[str, Any], start_response: Any) -> Any:
             length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -85,6 +87,8 @@ class _LoggingServer(ThreadedMotoServer):
             # Only the action's own calls (its user agent): not the tests' setup and checks.
             if "ampaction/" in environ.get("HTTP_USER_AGENT", ""):
                 log(action, body.decode("utf-8", "replace"))
+                if action in denied and target:  # moto does not enforce IAM: refuse as AWS does
+                    return _access_denied(action, start_response)
             return app(environ, start_response)
 
         self._server = make_server(
@@ -92,6 +96,17 @@ class _LoggingServer(ThreadedMotoServer):
         )
         self._server_ready_event.set()
         self._server.serve_forever()
+
+
+def _access_denied(action: str, start_response: Any) -> list[bytes]:
+    """What a JSON-protocol service (SSM) answers a call the role may not make."""
+    body = json.dumps({
+        "__type": "AccessDeniedException",
+        "message": f"User: arn:aws:sts::{ACCOUNT_ID}:assumed-role/deploy/ci is not authorized "
+        f"to perform: ssm:{action} because no identity-based policy allows the ssm:{action} action",
+    }).encode()  # fmt: skip
+    start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.1")])
+    return [body]
 
 
 def _handler() -> Any:
@@ -111,7 +126,8 @@ class CloudFormationServer:
         self.seconds_per_resource = seconds_per_resource
         self._requests: list[tuple[str, str]] = []
         self._lock = threading.Lock()
-        self._server = _LoggingServer(self._record)
+        self._denied: set[str] = set()
+        self._server = _LoggingServer(self._record, self._denied)
         self._failures: dict[tuple[str, str], str] = {}
         self._hold = threading.Event()
         self._hold.set()
@@ -185,6 +201,11 @@ class CloudFormationServer:
             yield self._hold
         finally:
             self._hold.set()
+
+    def deny(self, action: str) -> None:
+        """The action's calls of this JSON-protocol action (SSM's `GetParameter`) get
+        AccessDeniedException, as for a role without the permission."""
+        self._denied.add(action)
 
     def set_status(self, stack_id: str, status: str) -> None:
         """Put the stack in a status moto's own calls never leave it in (UPDATE_IN_PROGRESS,
