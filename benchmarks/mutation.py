@@ -117,6 +117,7 @@ MUTANTS = [
     M("backend_checks.py", "if e.code not in PERMISSION_CODES:", "if True:", "before-deploy: a check the role may not make is a warning, and the deploy goes on"),
     M("backend_checks.py", "if minutes == 0:", "if False:", "before-deploy: wait-for-stack-minutes 0 fails at once on a busy stack"),
     M("backend_checks.py", 'if not status.endswith("_IN_PROGRESS"):', "if True:", "before-deploy: a busy stack is waited for until its change is done"),
+    M("backend_checks.py", "if cancelled():", "if False:", "before-deploy: a cancellation ends the wait for a busy stack"),
     M("backend_checks.py", "        _refuse_stuck(stack, cfn.region)\n", "        pass\n", "before-deploy: a stack CloudFormation cannot update is an error with its fix"),
     M("backend_checks.py", 'and f"{shared}/{n}" not in found]', "]", "before-deploy: a secret shared by every branch counts as set"),
     M("backend_checks.py", '_LINE_COMMENT.sub("", _BLOCK_COMMENT.sub("", text))', "text", "before-deploy: a secret() in a comment is not required"),

@@ -9,12 +9,13 @@ test, with the state each test sets up; the run is pointed at it for all three.
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 
 import pytest
 from support import aws_server
-from support.action import APP_ID
+from support.action import APP_ID, CREDENTIALS
 from support.cloudformation_server import ACCOUNT_ID, CloudFormationServer
 from support.hygiene import shown_lines
 
@@ -308,3 +309,29 @@ def test_a_check_the_role_may_not_make_is_a_warning_and_the_deploy_goes_on(
     assert warning.properties["title"] == "CDK bootstrap not checked"
     assert "ssm:GetParameter" in warning.message
     assert len(run.ampx_calls()) == 1
+
+
+def test_the_wait_for_a_busy_stack_ends_at_a_cancellation(aws, monkeypatch):
+    """In process, on the real client against moto: the runner's SIGTERM during the wait."""
+    from ampaction.backend_checks import check_stack
+    from ampaction.cancellation import Cancellation
+    from ampaction.cloudformation import CloudFormation
+    from ampaction.errors import Cancelled
+    from ampaction.workflow import Workflow
+
+    for name, value in {**CREDENTIALS, "AWS_ENDPOINT_URL_CLOUDFORMATION": aws.url}.items():
+        monkeypatch.setenv(name, value)
+    aws.set_status(aws.create_stack(backend_stack_name(APP_ID, BRANCH)), "UPDATE_IN_PROGRESS")
+    cancellation = Cancellation()
+    threading.Timer(1.5, cancellation.event.set).start()
+
+    with pytest.raises(Cancelled, match="the wait for stack"):
+        check_stack(
+            CloudFormation("us-east-1", 2, {}, cancellation=cancellation),
+            Workflow(out=io.StringIO()),
+            APP_ID,
+            BRANCH,
+            wait_minutes=1,
+            sleep=cancellation.sleep,
+            cancelled=lambda: cancellation.requested,
+        )
