@@ -12,6 +12,7 @@ from ampaction import backend_checks, deploy, preflight, project, skip
 from ampaction import branch as branches
 from ampaction.amplify import Amplify, frontend_url
 from ampaction.cancellation import Cancellation
+from ampaction.cloudformation import CloudFormation, backend_stack_name
 from ampaction.commands import plan
 from ampaction.errors import Cancelled
 from ampaction.frontends import Frontend, Job, manual, webhook
@@ -34,6 +35,8 @@ def run_deploy(
     branch = _preflight(run, frontend)
     # What the branch's tags say of its last deploy (a branch about to be created has none).
     backend = skip.BackendCache(files, (branch or {}).get("tags") or {}) if files else None
+    if backend and s.region:
+        backend = _check_stack(run, backend)
     if s.deploy_backend and run.amplify and not (backend and backend.unchanged):
         _check_before_deploy(run)
     if s.dry_run:
@@ -51,6 +54,16 @@ def run_deploy(
         _say_why_no_frontend(run)
         return
     _wait(run, frontend.start(run))
+
+
+def _check_stack(run: Run, backend: skip.BackendCache) -> skip.BackendCache:
+    """A matching tag is trusted only while the branch's stack stands."""
+    s = run.settings
+    assert s.region is not None  # noqa: S101 - the caller checked
+    cfn = CloudFormation(
+        s.region, s.max_attempts, s.child_env, mask=run.workflow.mask, cancellation=run.cancellation
+    )
+    return skip.check_stack(backend, cfn, backend_stack_name(s.app_id, s.branch), run.workflow)
 
 
 def choose_frontend(s: Settings) -> Frontend:

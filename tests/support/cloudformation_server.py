@@ -65,7 +65,7 @@ class _LoggingServer(ThreadedMotoServer):
     """ThreadedMotoServer whose app records each request's action (CloudFormation's, SSM's,
     STS's) and its body."""
 
-    def __init__(self, log: Callable[[str, str], None], denied: set[str]):
+    def __init__(self, log: Callable[[str, str], None], denied: dict[str, set[str] | None]):
         super().__init__("127.0.0.1", 0, verbose=False)
         self._log = log
         self._denied = denied
@@ -87,7 +87,9 @@ class _LoggingServer(ThreadedMotoServer):
             # Only the action's own calls (its user agent): not the tests' setup and checks.
             if "ampaction/" in environ.get("HTTP_USER_AGENT", ""):
                 log(action, body.decode("utf-8", "replace"))
-                if action in denied and target:  # moto does not enforce IAM: refuse as AWS does
+                stacks = denied.get(action, ())
+                if stacks is None or (form.get("StackName") or [""])[0] in stacks:
+                    return _access_denied(action, start_response, json_protocol=bool(target))
                     return _access_denied(action, start_response)
             return app(environ, start_response)
 
@@ -98,14 +100,28 @@ class _LoggingServer(ThreadedMotoServer):
         self._server.serve_forever()
 
 
-def _access_denied(action: str, start_response: Any) -> list[bytes]:
-    """What a JSON-protocol service (SSM) answers a call the role may not make."""
-    body = json.dumps({
-        "__type": "AccessDeniedException",
-        "message": f"User: arn:aws:sts::{ACCOUNT_ID}:assumed-role/deploy/ci is not authorized "
-        f"to perform: ssm:{action} because no identity-based policy allows the ssm:{action} action",
-    }).encode()  # fmt: skip
-    start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.1")])
+def _access_denied(action: str, start_response: Any, *, json_protocol: bool) -> list[bytes]:
+    """What AWS answers a role without the permission: a JSON-protocol service (SSM) an
+    AccessDeniedException, CloudFormation (query protocol) a 403 AccessDenied."""
+    if json_protocol:
+        body = json.dumps({
+            "__type": "AccessDeniedException",
+            "message": f"User: arn:aws:sts::{ACCOUNT_ID}:assumed-role/deploy/ci is not authorized "
+            f"to perform: ssm:{action} because no identity-based policy allows the ssm:{action} action",
+        }).encode()  # fmt: skip
+        start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.1")])
+        return [body]
+    body = (
+        '<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">'
+        "<Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: "
+        f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/deploy/gh is not authorized to perform: "
+        f"cloudformation:{action} because no identity-based policy allows the "
+        f"cloudformation:{action} action</Message></Error>"
+        "<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
+    ).encode()
+    start_response(
+        "403 Forbidden", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))]
+    )
     return [body]
 
 
@@ -126,7 +142,7 @@ class CloudFormationServer:
         self.seconds_per_resource = seconds_per_resource
         self._requests: list[tuple[str, str]] = []
         self._lock = threading.Lock()
-        self._denied: set[str] = set()
+        self._denied: dict[str, set[str] | None] = {}
         self._server = _LoggingServer(self._record, self._denied)
         self._failures: dict[tuple[str, str], str] = {}
         self._hold = threading.Event()
@@ -167,11 +183,15 @@ class CloudFormationServer:
 
     # -- what the tests set up and look at ----------------------------------
 
-    def create_stack(self, name: str) -> str:
-        """A real stack with three resources; its ARN."""
+    def create_stack(self, name: str, tags: dict[str, str] | None = None) -> str:
+        """A real stack with three resources, and `tags` on the stack; its ARN."""
         bucket = f"b-{abs(hash(name)) % 10**12}"
         body = TEMPLATE.format(name=name, bucket=bucket)
-        stack_id: str = self.client().create_stack(StackName=name, TemplateBody=body)["StackId"]
+        stack_id: str = self.client().create_stack(
+            StackName=name,
+            TemplateBody=body,
+            Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()],
+        )["StackId"]
         return stack_id
 
     def status(self, stack_id: str) -> str | None:
@@ -190,6 +210,15 @@ class CloudFormationServer:
         """The next deletes of `stack_name` leave `logical_id` in place, DELETE_FAILED."""
         self._failures[(stack_name, logical_id)] = reason
 
+    def deny(self, action: str, stack: str | None = None) -> None:
+        """The action's calls of `action` (e.g. `DescribeStacks`) answer AccessDenied from
+        now on: all of them, or those naming `stack` (its name or ARN, as the call gives it),
+        as a role whose policy covers only some stacks."""
+        if stack is None:
+            self._denied[action] = None
+        elif self._denied.get(action, set()) is not None:
+            self._denied.setdefault(action, set()).add(stack)  # type: ignore[union-attr]
+
     def allow_delete(self, stack_name: str, logical_id: str) -> None:
         self._failures.pop((stack_name, logical_id), None)
 
@@ -201,11 +230,6 @@ class CloudFormationServer:
             yield self._hold
         finally:
             self._hold.set()
-
-    def deny(self, action: str) -> None:
-        """The action's calls of this JSON-protocol action (SSM's `GetParameter`) get
-        AccessDeniedException, as for a role without the permission."""
-        self._denied.add(action)
 
     def set_status(self, stack_id: str, status: str) -> None:
         """Put the stack in a status moto's own calls never leave it in (UPDATE_IN_PROGRESS,
