@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -25,7 +24,6 @@ from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
-from ampaction.artifact import source_problem
 from ampaction.errors import BadInputs, InputError
 from ampaction.process import child_env
 
@@ -228,6 +226,11 @@ def under_working_directory(text: str, ctx: Context) -> str | None:
 def artifact(text: str, ctx: Context) -> Path | None:
     """A built frontend, relative to `working-directory`: a folder or a .zip file that
     `artifact.source_problem` finds fit to publish, and not the project itself."""
+    # Imported only for this input: a deploy without it loads neither.
+    import zipfile  # noqa: PLC0415
+
+    from ampaction.artifact import source_problem  # noqa: PLC0415
+
     value = text.strip()
     base = ctx.values.get("working-directory")
     if not value or base is None:

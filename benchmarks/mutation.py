@@ -165,6 +165,13 @@ MUTANTS = [
     M("ssm.py", 'Type="SecureString",', 'Type="String",', "backend-secrets: written as SecureString"),
     M("inputs.py", "for name in SECRET_INPUTS + SECRET_LINES_INPUTS:", "for name in SECRET_INPUTS:", "backend-secrets: every value is masked before anything is printed"),
     M("deploy.py", 'message += "".join(f"\\nFix: {fix}" for fix in cli_failures.fixes(tail, known))', "pass", "a known CLI failure (SecretNotSetError) gets its fix in the annotation"),
+    M("main.py", "from ampaction import inputs, ownership\n", "from ampaction import inputs, ownership, pr_comment  # noqa: F401\n", "startup: a deploy does not import the GitHub client"),
+    M("commands/deploy.py", "from ampaction.frontends import Frontend, Job, webhook\n", "from ampaction.frontends import Frontend, Job, manual, webhook  # noqa: F401\n", "startup: a deploy does not import the artifact upload (zipfile)"),
+    M("aws.py", "        session = botocore.session.get_session()\n", "        session = __import__('boto3').session.Session()._session\n", "startup: the AWS client does not import boto3's S3 transfer manager"),
+    M("preflight.py", "    try:\n        found = check_branch(", "    app.result()\n    try:\n        found = check_branch(", "startup: preflight reads the app and the branch at the same time"),
+    M("preflight.py", "        if missing_ok:\n            app.result()\n", "        if True:\n            app.result()\n", "startup: a refused branch read is said before a missing app, as when read in turn"),
+    M("frontends/webhook.py", "                lambda: amplify.newest_job_id(s.app_id, s.branch),\n", "                (lambda n: lambda: n)(amplify.newest_job_id(s.app_id, s.branch)),\n", "startup: the webhook and the branch's jobs are read at the same time"),
+    M("frontends/webhook.py", "        hook = _webhook(run)  # its error", "        newest and newest.result()\n        hook = _webhook(run)  # its error", "startup: when both reads fail, the webhook's error is the one shown"),
 ]
 # fmt: on
 
