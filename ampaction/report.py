@@ -47,6 +47,8 @@ class Report:
             "frontend-url": "",
             "branch-created": "false",
             "backend-skipped": "false",
+            "deployment-id": "",
+            "swept-branches": "",
         }
     )
     failure: ActionError | None = None
