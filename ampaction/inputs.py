@@ -523,6 +523,15 @@ class Settings:
         """The GitHub environment of this branch's deployments."""
         return self.deployment_environment or f"amplify/{self.branch}"
 
+    @property
+    def run_url(self) -> str:
+        """The workflow run's page (empty off GitHub)."""
+        if not (self.github_repository and self.github_run_id):
+            return ""
+        return (
+            f"{self.github_server_url}/{self.github_repository}/actions/runs/{self.github_run_id}"
+        )
+
     def shown(self, path: Path) -> str:
         """A path inside the workspace as the user writes it: relative, `.` for the workspace."""
         return str(path.relative_to(self.workspace))  # the workspace itself is "."

@@ -54,6 +54,7 @@ class Report:
     failure: ActionError | None = None
     next_steps: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # what preflight found worth fixing
+    deployment_url: str = ""  # the GitHub environment's page, when this run recorded one
 
     @contextmanager
     def step(self, name: str, workflow: Workflow) -> Iterator[Step]:
