@@ -81,10 +81,12 @@ class DeploymentRecord:
             f"({kind}): in_progress."
         )
 
-    def finish(self, report: Report) -> None:
+    def finish(self, report: Report, *, cancelled: bool = False) -> None:
         """`success`, `failure` or `error`, from how the run ended."""
         if self.github is None or self.id is None:
             return
+        if cancelled:  # one try: the runner's grace period is for stopping
+            self.github.max_attempts = 1
         state = final_state(report.failure)
         log_url = report.outputs.get("job-url") or self.s.run_url
         fields = {"log_url": log_url, "description": f"Amplify deploy: {state}"}
@@ -97,14 +99,14 @@ class DeploymentRecord:
             return
         self.workflow.info(f"GitHub deployment {self.id}: {state}.")
 
-    def deactivate(self) -> None:
+    def deactivate(self, environment: str) -> None:
         """Teardown: the environment's latest deployment becomes `inactive`."""
         if self.github is None:
             return
         try:
-            latest = self.github.latest_deployment(self.s.environment)
+            latest = self.github.latest_deployment(environment)
             if latest is None:
-                self.workflow.info(f"No GitHub deployment in `{self.s.environment}` to deactivate.")
+                self.workflow.info(f"No GitHub deployment in `{environment}` to deactivate.")
                 return
             self.github.set_deployment_status(
                 int(latest["id"]), "inactive", description="Amplify preview removed"
@@ -112,15 +114,13 @@ class DeploymentRecord:
         except GitHubError as e:
             self._give_up(e, "deactivate")
             return
-        self.workflow.info(f"GitHub deployment {latest['id']}: inactive.")
+        self.workflow.info(f"GitHub deployment {latest['id']} (`{environment}`): inactive.")
 
     def _give_up(self, e: GitHubError, what: str) -> None:
         advice = f" To fix: {PERMISSION_HELP}." if e.status in (403, 404) else ""
         if e.status == 401:
             advice = " `github-token` was refused: check the secret it comes from."
-        self.workflow.notice(
-            f"Could not {what} the GitHub deployment. {e.message}{advice}", title=TITLE
-        )
+        self.workflow.notice(f"GitHub deployment left as it was. {e.message}{advice}", title=TITLE)
         self.github = None
 
 

@@ -651,6 +651,16 @@ def _rules(ctx: Context) -> list[InputError]:
                 "and `webhook-url` are two ways to start the frontend: give one of them.",
             )
         )
+    no_token = "github-token" in values and not v("github-token")
+    if v("command") == "sweep" and no_token and v("preview-ttl-days") == 0:
+        errors.append(
+            InputError(
+                "github-token",
+                "is empty, and `command: sweep` needs it to read which pull requests "
+                "are closed: leave it at its default (`${{ github.token }}`) and give "
+                "the job `permissions: pull-requests: read`, or set `preview-ttl-days`.",
+            )
+        )
     folder = v("working-directory")
     needs_project = v("command") == "deploy" and (v("install") or v("deploy-backend"))
     if needs_project and folder is not None and not (folder / "package.json").is_file():

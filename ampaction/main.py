@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, urlsplit
 from ampaction import (
     artifact,
     deploy,
+    deployment,
     inputs,
     manual_deploy,
     ownership,
@@ -30,6 +31,7 @@ from ampaction import (
     preflight,
     project,
     skip,
+    sweep,
     teardown,
     trigger,
     webhook,
@@ -79,11 +81,9 @@ def main(
     workflow.route_logging(settings.debug)
     report.app_id, report.branch = settings.app_id, settings.branch
     report.command = settings.command
+    record = deployment.DeploymentRecord(settings, workflow)
     try:
-        if settings.command == "teardown":
-            run_teardown(settings, workflow, cancellation, report)
-        else:
-            run(settings, workflow, cancellation, report)
+        _run_command(settings, workflow, cancellation, report, record)
         code = 0
     except ActionError as e:
         report.failure = e
@@ -96,11 +96,27 @@ def main(
             workflow.untrusted(traceback.format_exc().splitlines())
         workflow.error(report.failure.message, title=report.failure.title)
         code = 1
+    record.finish(report, cancelled=cancellation.requested)
     if not cancellation.requested:  # the runner's grace period is for stopping, not commenting
         _comment(settings, workflow, report)
     _give_back_files(settings, workflow)
     report.write(workflow)
     return 1 if workflow.file_failed and code == 0 else code
+
+
+def _run_command(
+    settings: Settings,
+    workflow: Workflow,
+    cancellation: Cancellation,
+    report: Report,
+    record: deployment.DeploymentRecord,
+) -> None:
+    if settings.command == "sweep":
+        sweep.run_sweep(settings, workflow, cancellation, report, record, teardown=run_teardown)
+    elif settings.command == "teardown":
+        run_teardown(settings, workflow, cancellation, report, record)
+    else:
+        run(settings, workflow, cancellation, report, record)
 
 
 def _give_back_files(settings: Settings, workflow: Workflow) -> None:
@@ -132,7 +148,13 @@ def _comment(settings: Settings, workflow: Workflow, report: Report) -> None:
         )
 
 
-def run(settings: Settings, workflow: Workflow, cancellation: Cancellation, report: Report) -> None:
+def run(
+    settings: Settings,
+    workflow: Workflow,
+    cancellation: Cancellation,
+    report: Report,
+    record: deployment.DeploymentRecord,
+) -> None:
     s = settings
     if cancellation.requested:  # a SIGTERM while the action was starting
         raise Cancelled("the start of the run")
@@ -162,8 +184,9 @@ def run(settings: Settings, workflow: Workflow, cancellation: Cancellation, repo
     uses_webhook = s.branch_gets_frontend and s.frontend_artifact is None
     finds_webhook = uses_webhook and (s.webhook_url is None or s.wait_for_frontend)
     branch: dict[str, Any] | None = {}  # None: missing, and `create-branch` is on
+    production = False  # whether `branch` is the app's production branch
     if amplify and (s.deploy_backend or finds_webhook or deploys_artifact or s.create_branch):
-        branch = _preflight(s, amplify, workflow, report, uses_webhook=uses_webhook)
+        branch, production = _preflight(s, amplify, workflow, report, uses_webhook=uses_webhook)
     else:
         report.skip("Preflight", "nothing in this run needs the Amplify API")
     # What the branch's tags say of its last deploy (a branch about to be created has none).
@@ -175,10 +198,13 @@ def run(settings: Settings, workflow: Workflow, cancellation: Cancellation, repo
     if branch is None and amplify:
         branch = _create_branch(s, amplify, workflow, report)
 
+    record.start(report, production=production)
     _install_and_deploy(
         s, pm, workflow, cancellation, report, amplify=amplify, branch=branch or {}, backend=backend
     )
     _frontend(s, amplify, workflow, cancellation, report, deploys_artifact=deploys_artifact)
+    if amplify and branch and report.outputs["branch-created"] != "true":
+        branches.remember_last_deploy(amplify, branch, workflow)  # what sweep's TTL reads
 
 
 def _frontend(
@@ -215,9 +241,10 @@ def _frontend(
 
 def _preflight(
     s: Settings, amplify: Amplify, workflow: Workflow, report: Report, *, uses_webhook: bool
-) -> dict[str, Any] | None:
+) -> tuple[dict[str, Any] | None, bool]:
     """Check the app and branch: the branch, or None when it is missing and `create-branch`
-    is on. What they warn about goes to the log and the job summary."""
+    is on, and whether it is the app's production branch. What they warn about goes to the
+    log and the job summary."""
     with report.step("Preflight", workflow) as step:
         app = None
         # With `create-branch`, the app first: a missing branch is then no error.
@@ -238,11 +265,12 @@ def _preflight(
         for warning in warnings:
             workflow.warning(warning.message, title=warning.title)
             report.warnings.append(f"{warning.title}: {warning.message}")
+        production = (app.get("productionBranch") or {}).get("branchName") == s.branch
         if branch is None:
             step.detail = "branch missing: `create-branch` is on"
-            return None
+            return None, production
         step.detail = "branch found" + "".join(f"; {w.title}" for w in warnings)
-    return branch
+    return branch, production
 
 
 def _create_branch(
@@ -250,14 +278,20 @@ def _create_branch(
 ) -> dict[str, Any]:
     with report.step("Create branch", workflow) as step:
         stage = branches.stage_for(s.event_name)
-        branch, created = branches.create_branch(amplify, workflow, s.app_id, s.branch, stage)
+        branch, created = branches.create_branch(
+            amplify, workflow, s.app_id, s.branch, stage, pull_request=s.pull_request_number
+        )
         report.outputs["branch-created"] = "true" if created else "false"
         step.detail = f"stage {stage}" if created else "created by a concurrent run"
     return branch
 
 
 def run_teardown(
-    settings: Settings, workflow: Workflow, cancellation: Cancellation, report: Report
+    settings: Settings,
+    workflow: Workflow,
+    cancellation: Cancellation,
+    report: Report,
+    record: deployment.DeploymentRecord,
 ) -> None:
     """Remove the branch's deployment: its stack, then the action's webhooks, then the branch."""
     s = settings
@@ -282,6 +316,8 @@ def run_teardown(
     if target.branch is None and stack is None:
         workflow.info(f"Nothing to delete: branch `{s.branch}` and its backend stack are gone.")
         report.skip("Delete", "nothing left to delete")
+        if not s.dry_run:
+            record.deactivate(s.environment)
         return
     if target.allowed_by is None:
         workflow.warning(
@@ -299,6 +335,7 @@ def run_teardown(
     _teardown_steps(
         s, amplify, cfn, workflow, cancellation, report=report, stack=stack, branch=target.branch
     )
+    record.deactivate(s.environment)
 
 
 def _teardown_steps(

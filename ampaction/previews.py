@@ -79,8 +79,8 @@ def _closed(
         state = state_of(number)
     except GitHubError as e:
         workflow.warning(
-            f"Kept branch `{preview.branch}`: could not read pull request #{number}. "
-            f"{e.message} The job needs `permissions: pull-requests: read`.",
+            f"Kept branch `{preview.branch}`: {e.message} The job needs "
+            "`permissions: pull-requests: read`.",
             title="Pull request unreadable",
         )
         return None

@@ -77,6 +77,25 @@ class Report:
     def plan(self, name: str, what: str) -> None:
         self.steps.append(Step(name, "planned", 0.0, what))
 
+    def lead(self) -> list[str]:
+        """What a person wants to open first: the frontend, the Amplify job, the deployment."""
+        out = self.outputs
+        links = []
+        if out["frontend-url"] and self.command == "deploy":
+            links.append(f"- Frontend: {out['frontend-url']}")
+        if out["job-url"]:
+            console = f"[Amplify console]({out['job-url']})"
+            if out["job-id"]:
+                job = f"`{out['job-id']}`, {out['job-status'] or 'started'}"
+                links.append(f"- Frontend job: {job} — {console}")
+            else:
+                links.append(f"- Frontend builds: {console}")
+        if out["deployment-id"] and self.deployment_url:
+            links.append(f"- GitHub deployment: [{out['deployment-id']}]({self.deployment_url})")
+        if out["swept-branches"]:
+            links.append(f"- Removed: {_cell(out['swept-branches'])}")
+        return links
+
     def write(self, workflow: Workflow) -> None:
         for name, value in self.outputs.items():
             workflow.set_output(name, value)
@@ -84,12 +103,12 @@ class Report:
 
     def markdown(self) -> str:
         verdict = "failed" if self.failure else "succeeded"
-        lines = [
-            f"### Amplify {self.command} {verdict}: `{_cell(self.branch)}` of app `{self.app_id}`",
-            "",
-            "| Step | Result | Time | Details |",
-            "| --- | --- | --- | --- |",
-        ]
+        what = f"`{_cell(self.branch)}` of app" if self.command != "sweep" else "previews of app"
+        lines = [f"### Amplify {self.command} {verdict}: {what} `{self.app_id}`", ""]
+        lead = self.lead()
+        if lead:
+            lines += [*lead, ""]
+        lines += ["| Step | Result | Time | Details |", "| --- | --- | --- | --- |"]
         for s in self.steps:
             took = f"{s.seconds:.1f} s" if s.result not in ("skipped", "planned") else ""
             lines.append(
@@ -99,16 +118,9 @@ class Report:
         if self.outputs["webhook-id"]:
             made = " (created by this run)" if self.outputs["webhook-created"] == "true" else ""
             facts.append(f"- Webhook: `{self.outputs['webhook-id']}`{made}")
-        if self.outputs["job-id"]:
+        if self.outputs["job-id"] and not self.outputs["job-url"]:
             status = self.outputs["job-status"] or "started"
-            link = (
-                f" — [Amplify console]({self.outputs['job-url']})"
-                if self.outputs["job-url"]
-                else ""
-            )
-            facts.append(f"- Frontend job: `{self.outputs['job-id']}`, {status}{link}")
-        elif self.outputs["job-url"]:
-            facts.append(f"- Frontend builds: [Amplify console]({self.outputs['job-url']})")
+            facts.append(f"- Frontend job: `{self.outputs['job-id']}`, {status}")
         if self.outputs["amplify-outputs"]:
             facts.append(f"- Backend outputs: `{self.outputs['amplify-outputs']}`")
         if facts:

@@ -171,7 +171,7 @@ def test_a_403_is_one_notice_naming_the_permission_and_the_run_succeeds(run_acti
 
     assert run.exit_code == 0, run.log
     [notice] = notices(run)
-    assert "`deployments: write`" in notice
+    assert "HTTP 403" in notice and "`permissions: deployments: write`" in notice
     assert run.outputs["deployment-id"] == ""
     assert run.outputs["backend-deployed"] == "true"
 
@@ -181,7 +181,7 @@ def test_no_token_is_one_notice_and_no_call(run_action, sim, github):
 
     assert run.exit_code == 0, run.log
     [notice] = notices(run)
-    assert "`github-token` is empty" in notice and "`deployments: write`" in notice
+    assert "`github-token` is empty" in notice and "`permissions: deployments: write`" in notice
     assert github.requests == []
 
 
@@ -343,7 +343,7 @@ def test_an_unreadable_pull_request_keeps_its_preview(run_action, sim, cfn, gith
     assert run.exit_code == 0, run.log
     assert sim.branch(APP_ID, "pr-41") is not None
     [warning] = [c.message for c in run.commands.named("warning")]
-    assert "pull request #41" in warning and "`pull-requests: read`" in warning
+    assert "pull request #41" in warning and "`permissions: pull-requests: read`" in warning
 
 
 def test_sweep_without_a_token_and_without_a_ttl_is_an_error_that_deletes_nothing(
@@ -353,6 +353,6 @@ def test_sweep_without_a_token_and_without_a_ttl_is_an_error_that_deletes_nothin
 
     assert run.exit_code == 1
     [error] = run.errors()
-    assert "`github-token`" in error and "`pull-requests: read`" in error
+    assert "`github-token`" in error and "`permissions: pull-requests: read`" in error
     assert "DeleteStack" not in cfn.requests
     assert sim.count("DeleteBranch") == 0
