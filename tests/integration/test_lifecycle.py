@@ -412,8 +412,13 @@ def test_a_wrong_token_a_server_error_and_no_token_are_warnings(run_action, sim,
 
 def test_a_passing_github_failure_is_retried_into_one_comment(run_action, sim, github, pr_event):
     github.fail(502, times=1)
+    inputs = {
+        **OFF,
+        "github-token": TOKEN,
+        "github-deployment": "false",
+    }  # the comment's calls only
 
-    run = run_action({**OFF, "github-token": TOKEN}, job_env=env(github=github, event=pr_event))
+    run = run_action(inputs, job_env=env(github=github, event=pr_event))
 
     assert run.exit_code == 0, run.log
     assert not run.commands.named("warning"), run.log
@@ -424,7 +429,7 @@ def test_a_passing_github_failure_is_retried_into_one_comment(run_action, sim, g
 
 def test_pr_comment_false_posts_nothing(run_action, sim, github, pr_event):
     run = run_action(
-        {**OFF, "github-token": TOKEN, "pr-comment": "false"},
+        {**OFF, "github-token": TOKEN, "pr-comment": "false", "github-deployment": "false"},
         job_env=env(github=github, event=pr_event),
     )
 
@@ -440,7 +445,8 @@ def test_no_comment_outside_pull_requests_nor_in_a_dry_run(run_action, sim, gith
     )
 
     assert push.exit_code == dry.exit_code == 0, push.log + dry.log
-    assert github.requests == []
+    assert not [r for r in github.requests if "/comments" in r.path]
+    assert len(github.requests) == 3, "the push's deployment only: created, in_progress, success"
 
 
 # -- a preview's whole life, counted ---------------------------------------------
@@ -492,7 +498,7 @@ def test_a_previews_whole_life_counted(run_action, sim, cfn, github, pr_event, c
         "amplify:ListJobs": 1,  # the branch's newest job, noted before the POST
         "amplify:Webhook": 1,
         "github:GET": 1,
-        "github:POST": 1,
+        "github:POST": 4,  # the comment; the deployment, in_progress, success
     }
     assert (
         counts["push 1"]
@@ -503,7 +509,9 @@ def test_a_previews_whole_life_counted(run_action, sim, cfn, github, pr_event, c
             "amplify:ListWebhooks": 1,
             "amplify:ListJobs": 1,
             "amplify:Webhook": 1,
+            "amplify:TagResource": 1,  # the preview's last deploy, for sweep's TTL
             "github:GET": 1,
+            "github:POST": 3,
             "github:PATCH": 1,
         }
     )
@@ -519,7 +527,8 @@ def test_a_previews_whole_life_counted(run_action, sim, cfn, github, pr_event, c
         "amplify:ListWebhooks": 1,
         "amplify:DeleteWebhook": 1,
         "amplify:DeleteBranch": 1,
-        "github:GET": 1,
+        "github:GET": 2,  # the comments; the latest deployment
+        "github:POST": 1,  # it goes inactive
         "github:PATCH": 1,
     }
     assert cfn.status(arn) == "DELETE_COMPLETE" and sim.branch(APP_ID, "pr-7") is None
