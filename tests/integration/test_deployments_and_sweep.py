@@ -356,3 +356,20 @@ def test_sweep_without_a_token_and_without_a_ttl_is_an_error_that_deletes_nothin
     assert "`github-token`" in error and "`permissions: pull-requests: read`" in error
     assert "DeleteStack" not in cfn.requests
     assert sim.count("DeleteBranch") == 0
+
+
+def test_the_pull_request_comment_leads_with_the_frontend_the_amplify_job_and_the_deployment(
+    run_action, sim, github, tmp_path
+):
+    run = run_action(
+        {"branch": "pr-9", "create-branch": "true", "github-token": TOKEN},
+        job_env=job(github, pull_request=9, tmp_path=tmp_path),
+    )
+
+    assert run.exit_code == 0, run.log
+    [comment] = github.comments_on(9)
+    heading, lead = comment["body"].split("| Part |")[0].split("###", 1)[1].split("\n", 1)
+    assert "pr-9" in heading
+    assert run.outputs["frontend-url"] in lead
+    assert f"]({run.outputs['job-url']})" in lead
+    assert "](https://github.com/octo/app/deployments/amplify%2Fpr-9)" in lead
