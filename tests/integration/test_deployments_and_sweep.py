@@ -257,6 +257,8 @@ def previews(sim, cfn, github):
     arns["feature/mine"] = cfn.create_stack(backend_stack_name(APP_ID, "feature/mine"))
     sim.add_branch(APP_ID, "feature/mine", stage="DEVELOPMENT", stack_arn=arns["feature/mine"])
     sim.add_branch(APP_ID, "feature/pushed", stage="DEVELOPMENT", tags=OURS)
+    # Someone else's branch that happens to carry a `pull-request` tag of a closed one.
+    sim.add_branch(APP_ID, "theirs", stage="PULL_REQUEST", tags={"pull-request": "11"})
     for number, state in ((11, "closed"), (12, "open"), (13, "closed")):
         github.add_pull(number, state)
     sim.page_size_cap = 1
@@ -279,11 +281,12 @@ def test_sweep_removes_exactly_the_previews_of_closed_pull_requests(
     for gone in ("pr-11", "pr-13"):
         assert sim.branch(APP_ID, gone) is None
         assert cfn.status(previews[gone]) == "DELETE_COMPLETE"
-    for kept in ("pr-12", "main", "feature/mine", "feature/pushed"):
+    for kept in ("pr-12", "main", "feature/mine", "feature/pushed", "theirs"):
         assert sim.branch(APP_ID, kept) is not None, kept
+    assert run.commands.named("warning") == [], "no other branch was even tried"
     assert cfn.status(previews["pr-12"]) == "CREATE_COMPLETE"
     assert cfn.status(previews["feature/mine"]) == "CREATE_COMPLETE"
-    assert sim.count("ListBranches") > 5, "every page of ListBranches was read"
+    assert sim.count("ListBranches") == 7, "every page of ListBranches was read, one a branch"
     no_token_anywhere(run)
 
 
