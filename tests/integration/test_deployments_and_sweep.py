@@ -188,11 +188,12 @@ def test_no_token_is_one_notice_and_no_call(run_action, sim, github):
 @pytest.mark.parametrize("inputs", [{"github-deployment": "false"}, {"dry-run": "true"}])
 def test_github_deployment_false_and_a_dry_run_create_nothing(run_action, sim, github, inputs):
     run = run_action({"github-token": TOKEN, **inputs}, job_env=job(github))
+    tokenless = run_action(inputs, job_env=job(github))
 
-    assert run.exit_code == 0, run.log
+    assert run.exit_code == tokenless.exit_code == 0, run.log + tokenless.log
     assert github.requests == []
     assert run.outputs["deployment-id"] == ""
-    assert notices(run) == []
+    assert notices(run) == notices(tokenless) == [], "not even a word about the token"
 
 
 # -- the preview's tags -------------------------------------------------------------------
