@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from ampaction.errors import ActionError
+from ampaction.cancellation import Cancellation
+from ampaction.errors import ActionError, Cancelled
 from ampaction.github import GitHub, GitHubError
 from ampaction.inputs import Settings
 from ampaction.report import Report
@@ -37,7 +38,7 @@ def wanted(s: Settings) -> bool:
 class DeploymentRecord:
     """One run's deployment; after the first failure it stays quiet (one notice a run)."""
 
-    def __init__(self, s: Settings, workflow: Workflow):
+    def __init__(self, s: Settings, workflow: Workflow, cancellation: Cancellation):
         self.s = s
         self.workflow = workflow
         self.id: int | None = None
@@ -52,7 +53,12 @@ class DeploymentRecord:
             )
             return
         self.github = GitHub(
-            s.github_api_url, s.github_repository, s.github_token, max_attempts=s.max_attempts
+            s.github_api_url,
+            s.github_repository,
+            s.github_token,
+            max_attempts=s.max_attempts,
+            sleep=cancellation.sleep,
+            cancelled=lambda: cancellation.requested,
         )
 
     def start(self, report: Report, *, production: bool) -> None:
@@ -81,13 +87,13 @@ class DeploymentRecord:
             f"({kind}): in_progress."
         )
 
-    def finish(self, report: Report, *, cancelled: bool = False) -> None:
-        """`success`, `failure` or `error`, from how the run ended."""
+    def finish(self, report: Report, *, failure: Exception | None) -> None:
+        """`success`, `failure` or `error`, from how the deploy ended (`failure`: what it raised)."""
         if self.github is None or self.id is None:
             return
-        if cancelled:  # one try: the runner's grace period is for stopping
+        if isinstance(failure, Cancelled):  # one try: the runner's grace period is for stopping
             self.github.max_attempts = 1
-        state = final_state(report.failure)
+        state = final_state(failure)
         log_url = report.outputs.get("job-url") or self.s.run_url
         fields = {"log_url": log_url, "description": f"Amplify deploy: {state}"}
         if state == "success":
@@ -124,9 +130,11 @@ class DeploymentRecord:
         self.github = None
 
 
-def final_state(failure: ActionError | None) -> str:
+def final_state(failure: Exception | None) -> str:
     if failure is None:
         return "success"
+    if not isinstance(failure, ActionError):
+        return "error"  # a fault of ours, not the deploy's
     return "error" if failure.title in NOT_THE_DEPLOYS_FAULT else "failure"
 
 

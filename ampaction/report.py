@@ -82,7 +82,7 @@ class Report:
         out = self.outputs
         links = []
         if out["frontend-url"] and self.command == "deploy":
-            links.append(f"- Frontend: {out['frontend-url']}")
+            links.append(f"- Frontend: {markdown_cell(out['frontend-url'])}")
         if out["job-url"]:
             console = f"[Amplify console]({out['job-url']})"
             if out["job-id"]:
@@ -93,7 +93,7 @@ class Report:
         if out["deployment-id"] and self.deployment_url:
             links.append(f"- GitHub deployment: [{out['deployment-id']}]({self.deployment_url})")
         if out["swept-branches"]:
-            links.append(f"- Removed: {_cell(out['swept-branches'])}")
+            links.append(f"- Removed: {markdown_cell(out['swept-branches'])}")
         return links
 
     def write(self, workflow: Workflow) -> None:
@@ -103,7 +103,11 @@ class Report:
 
     def markdown(self) -> str:
         verdict = "failed" if self.failure else "succeeded"
-        what = f"`{_cell(self.branch)}` of app" if self.command != "sweep" else "previews of app"
+        what = (
+            f"`{markdown_cell(self.branch)}` of app"
+            if self.command != "sweep"
+            else "previews of app"
+        )
         lines = [f"### Amplify {self.command} {verdict}: {what} `{self.app_id}`", ""]
         lead = self.lead()
         if lead:
@@ -112,7 +116,7 @@ class Report:
         for s in self.steps:
             took = f"{s.seconds:.1f} s" if s.result not in ("skipped", "planned") else ""
             lines.append(
-                f"| {s.name} | {ICONS.get(s.result, '')} {s.result} | {took} | {_cell(s.detail)} |"
+                f"| {s.name} | {ICONS.get(s.result, '')} {s.result} | {took} | {markdown_cell(s.detail)} |"
             )
         facts = []
         if self.outputs["webhook-id"]:
@@ -126,14 +130,21 @@ class Report:
         if facts:
             lines += ["", *facts]
         if self.warnings:
-            lines += ["", "**Warnings:**", *[f"- {_cell(w)}" for w in self.warnings]]
+            lines += ["", "**Warnings:**", *[f"- {markdown_cell(w)}" for w in self.warnings]]
         if self.failure:
-            lines += ["", f"**{_cell(self.failure.title)}:** {_cell(self.failure.message)}"]
+            lines += [
+                "",
+                f"**{markdown_cell(self.failure.title)}:** {markdown_cell(self.failure.message)}",
+            ]
         if self.next_steps:
-            lines += ["", "**What to do next:**", *[f"- {_cell(n)}" for n in self.next_steps]]
+            lines += [
+                "",
+                "**What to do next:**",
+                *[f"- {markdown_cell(n)}" for n in self.next_steps],
+            ]
         return "\n".join(lines) + "\n"
 
 
-def _cell(text: str) -> str:
+def markdown_cell(text: str) -> str:
     """Text inside a Markdown table cell or line: no pipes or line breaks to break it."""
     return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ").replace("<", "&lt;")

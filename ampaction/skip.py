@@ -12,7 +12,10 @@ yarn make this check themselves.
 The backend: a hash of its files (`amplify/**`, package.json, the lockfile,
 `backend-paths`) by path and content, so it is the same on any machine and in
 any order; it is kept on the Amplify branch as a tag after a successful deploy.
-The tag is only a cache: no tag, or another value, means deploy.
+The tag is only a cache: no tag, or another value, means deploy. A matching tag
+vouches for the stack only while the stack stands: when the branch's stack is
+gone (a teardown that stopped halfway, a stack deleted by hand), is not in a
+finished state, or cannot be read, the run deploys.
 """
 
 from __future__ import annotations
@@ -23,11 +26,12 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ampaction.amplify import Amplify
+from ampaction.cloudformation import CloudFormation
 from ampaction.errors import ActionError
 from ampaction.process import output_of
 from ampaction.project import LOCKFILES
@@ -48,6 +52,8 @@ _HASH_FORMAT = "ampaction-backend-hash/1\n"  # changing what is hashed: change t
 _NOT_HASHED_DIRS = {"node_modules", ".git"}
 # What a deploy writes (`outputs-out-dir` may point into amplify/): not the backend's source.
 _NOT_HASHED_PREFIX = "amplify_outputs."
+# Stack states that hold a finished deploy: what a matching tag may vouch for.
+_STANDING = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"}
 
 
 @dataclass(frozen=True)
@@ -281,15 +287,50 @@ class BackendCache:
 
     files: BackendFiles
     tags: Mapping[str, str]
+    stack_doubt: str = ""  # why the branch's stack may not be what the tag says, or ''
 
     @property
     def unchanged(self) -> bool:
-        return self.tags.get(HASH_TAG) == self.files.digest
+        return self.tags.get(HASH_TAG) == self.files.digest and not self.stack_doubt
+
+    @property
+    def why_deploy(self) -> str:
+        """Why a run with these files deploys, in words."""
+        if self.stack_doubt:
+            return f"as at {self.last_deploy}, but {self.stack_doubt}"
+        last = self.tags.get(HASH_TAG)
+        return f"the branch's last deploy had {last[:12]}" if last else "the branch has no hash"
 
     @property
     def last_deploy(self) -> str:
         """Which deploy the tag is from, in words."""
         return self.tags.get(DEPLOY_TAG) or "an earlier run"
+
+
+def check_stack(
+    cache: BackendCache, cfn: CloudFormation, stack_name: str, workflow: Workflow
+) -> BackendCache:
+    """A matching tag, checked against the branch's stack (one `DescribeStacks`, made only
+    when the tag matches): the cache, with a doubt when the stack does not stand."""
+    if not cache.unchanged:
+        return cache  # the run deploys anyway
+    try:
+        stack = cfn.find_stack(stack_name)
+    except ActionError as e:
+        doubt = f"its stack {stack_name} could not be read"
+        workflow.notice(
+            f"The backend's files are those of {cache.last_deploy}, but {doubt} "
+            f"(cloudformation:DescribeStacks): {e.message} So deploying, since the tag alone "
+            "cannot tell whether the stack is still there.",
+            title="Backend stack not checked",
+        )
+        return replace(cache, stack_doubt=doubt)
+    status = (stack or {}).get("StackStatus")
+    if status in _STANDING:
+        return cache
+    doubt = f"its stack {stack_name} " + (f"is {status}" if status else "does not exist")
+    workflow.info(f"The backend's files are those of {cache.last_deploy}, but {doubt}: deploying.")
+    return replace(cache, stack_doubt=doubt)
 
 
 def deploy_tags(digest: str, run_id: str, now: dt.datetime | None = None) -> dict[str, str]:

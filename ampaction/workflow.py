@@ -108,7 +108,7 @@ class Workflow:
         self._command("warning", message, **props)
 
     def notice(self, message: str, *, title: str | None = None) -> None:
-        """Worth knowing, nothing to fix for the run's sake (best-effort extras)."""
+        """Worth knowing, nothing to fix: shown among the run's annotations."""
         props = {"title": redaction.redact(title)} if title else {}
         self._command("notice", message, **props)
 

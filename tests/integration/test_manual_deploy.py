@@ -226,6 +226,24 @@ def test_upload_faults_are_retried_into_one_deployment(run_action, sim, workspac
     assert "4 attempt(s)" in run.summary
 
 
+def test_an_upload_failing_every_time_makes_exactly_max_attempts_puts(
+    run_action, sim, workspace, manual_app
+):
+    built_site(workspace / "dist")
+    sim.fail("Upload", 503, times=10, retry_after=0)  # S3's SlowDown, on and on
+
+    run = run_action(
+        {**FRONTEND_ONLY, "app-id": manual_app, "frontend-artifact": "dist", "max-attempts": "3"}
+    )
+
+    assert run.exit_code == 1, run.log
+    (error,) = run.errors()
+    assert "The frontend upload failed after 3 attempts: HTTP 503" in error
+    assert sim.count("Upload") == 3 and sim.count("StartDeployment") == 0
+    (job,) = sim.jobs(manual_app, "main")
+    assert job["status"] == "CANCELLED"
+
+
 def test_a_start_whose_answer_was_lost_is_not_taken_for_a_failure(
     run_action, sim, workspace, manual_app
 ):

@@ -63,13 +63,14 @@ Resources:
 class _LoggingServer(ThreadedMotoServer):
     """ThreadedMotoServer whose app records each request's CloudFormation action."""
 
-    def __init__(self, log: Callable[[str], None]):
+    def __init__(self, log: Callable[[str], None], denied: dict[str, set[str] | None]):
         super().__init__("127.0.0.1", 0, verbose=False)
         self._log = log
+        self._denied = denied
 
     def _server_entry(self) -> None:
         app = DomainDispatcherApplication(create_backend_app)
-        log = self._log
+        log, denied = self._log, self._denied
 
         def logged(environ: dict[str, Any], start_response: Any) -> Any:
             length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -84,6 +85,9 @@ class _LoggingServer(ThreadedMotoServer):
             # Only the action's own calls (its user agent): not the tests' setup and checks.
             if "ampaction/" in environ.get("HTTP_USER_AGENT", ""):
                 log(action)
+                stacks = denied.get(action, ())
+                if stacks is None or (form.get("StackName") or [""])[0] in stacks:
+                    return _access_denied(action, start_response)
             return app(environ, start_response)
 
         self._server = make_server(
@@ -91,6 +95,22 @@ class _LoggingServer(ThreadedMotoServer):
         )
         self._server_ready_event.set()
         self._server.serve_forever()
+
+
+def _access_denied(action: str, start_response: Any) -> list[bytes]:
+    """CloudFormation's answer to a role without the permission (query protocol, 403)."""
+    body = (
+        '<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">'
+        "<Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: "
+        f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/deploy/gh is not authorized to perform: "
+        f"cloudformation:{action} because no identity-based policy allows the "
+        f"cloudformation:{action} action</Message></Error>"
+        "<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
+    ).encode()
+    start_response(
+        "403 Forbidden", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))]
+    )
+    return [body]
 
 
 def _handler() -> Any:
@@ -110,7 +130,8 @@ class CloudFormationServer:
         self.seconds_per_resource = seconds_per_resource
         self._requests: list[str] = []
         self._lock = threading.Lock()
-        self._server = _LoggingServer(self._record)
+        self._denied: dict[str, set[str] | None] = {}
+        self._server = _LoggingServer(self._record, self._denied)
         self._failures: dict[tuple[str, str], str] = {}
         self._hold = threading.Event()
         self._hold.set()
@@ -150,11 +171,15 @@ class CloudFormationServer:
 
     # -- what the tests set up and look at ----------------------------------
 
-    def create_stack(self, name: str) -> str:
-        """A real stack with three resources; its ARN."""
+    def create_stack(self, name: str, tags: dict[str, str] | None = None) -> str:
+        """A real stack with three resources, and `tags` on the stack; its ARN."""
         bucket = f"b-{abs(hash(name)) % 10**12}"
         body = TEMPLATE.format(name=name, bucket=bucket)
-        stack_id: str = self.client().create_stack(StackName=name, TemplateBody=body)["StackId"]
+        stack_id: str = self.client().create_stack(
+            StackName=name,
+            TemplateBody=body,
+            Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()],
+        )["StackId"]
         return stack_id
 
     def status(self, stack_id: str) -> str | None:
@@ -172,6 +197,15 @@ class CloudFormationServer:
     def fail_delete(self, stack_name: str, logical_id: str, reason: str) -> None:
         """The next deletes of `stack_name` leave `logical_id` in place, DELETE_FAILED."""
         self._failures[(stack_name, logical_id)] = reason
+
+    def deny(self, action: str, stack: str | None = None) -> None:
+        """The action's calls of `action` (e.g. `DescribeStacks`) answer AccessDenied from
+        now on: all of them, or those naming `stack` (its name or ARN, as the call gives it),
+        as a role whose policy covers only some stacks."""
+        if stack is None:
+            self._denied[action] = None
+        elif self._denied.get(action, set()) is not None:
+            self._denied.setdefault(action, set()).add(stack)  # type: ignore[union-attr]
 
     def allow_delete(self, stack_name: str, logical_id: str) -> None:
         self._failures.pop((stack_name, logical_id), None)

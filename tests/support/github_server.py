@@ -1,7 +1,11 @@
 """A local GitHub REST API: the endpoints the action uses.
 
 Issue comments: `GET /repos/{owner}/{repo}/issues/{n}/comments` (paged with `Link`,
-as GitHub does), `POST` the same path (201), `PATCH /repos/{owner}/{repo}/issues/comments/{id}`.
+as GitHub does), `POST` the same path (201), `PATCH /repos/{owner}/{repo}/issues/comments/{id}`,
+and `GET /user`: the token's own user for a personal token (`login=`), or, for
+an installation token such as `GITHUB_TOKEN` (the default), 403 `Resource not
+accessible by integration` as GitHub answers; that token's comments are
+`github-actions[bot]`'s.
 Deployments: `POST`/`GET /repos/{owner}/{repo}/deployments` (listed newest first,
 filtered by `environment`, `sha` and `ref`), `POST`/`GET .../deployments/{id}/statuses`,
 with GitHub's rules: a deployment whose `required_contexts` are not given as `[]` is
@@ -11,11 +15,11 @@ to every prior deployment of the same environment whose last state was `success`
 except transient and production ones (GitHub's REST reference, "Create a deployment
 status": "all prior non-transient, non-production environment deployments").
 Pull requests: `GET /repos/{owner}/{repo}/pulls/{n}` for those `add_pull` made.
-Any prefix before `/repos/` is accepted, as GitHub Enterprise Server serves the
-API under `/api/v3`. Every request must carry the right token
-(`Authorization: Bearer …` or `token …`), else 401 `Bad credentials`; `forbid()`
-makes it answer 403 as GitHub does for a `GITHUB_TOKEN` without
-`pull-requests: write`; `fail(status, times)` scripts other failures.
+Any prefix before `/repos/` or `/user` is accepted, as GitHub Enterprise Server serves
+the API under `/api/v3`. Every request must carry the right token (`Authorization:
+Bearer …` or `token …`), else 401 `Bad credentials`; `forbid()` makes it answer 403 as
+GitHub does for a `GITHUB_TOKEN` without the permission; `fail(status, times)` scripts
+other failures, `rate_limit(...)` GitHub's primary and secondary rate-limit answers.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ _DEPLOYMENTS = re.compile(r"/repos/([^/]+/[^/]+)/deployments$")
 _STATUSES = re.compile(r"/repos/([^/]+/[^/]+)/deployments/(\d+)/statuses$")
 _PULL = re.compile(r"/repos/([^/]+/[^/]+)/pulls/(\d+)$")
 STATES = ("error", "failure", "inactive", "in_progress", "queued", "pending", "success")
+_USER = re.compile(r"/user$")
+INSTALLATION_BOT = "github-actions[bot]"  # the author of a GITHUB_TOKEN's comments
 
 
 @dataclass
@@ -47,16 +53,17 @@ class Request:
 
 
 class GitHubServer:
-    def __init__(self, token: str, repository: str = "octo/app"):
+    def __init__(self, token: str, repository: str = "octo/app", login: str | None = None):
         self.token = token
         self.repository = repository
+        self.login = login  # None: an installation token, as GITHUB_TOKEN is
         self.comments: dict[int, dict[str, Any]] = {}
         self.deployments: dict[int, dict[str, Any]] = {}  # each with its "statuses", oldest first
         self.pulls: dict[int, dict[str, Any]] = {}
         self.requests: list[Request] = []
         self.forbidden = False
         self.page_size_cap = 100
-        self._failures: list[int] = []
+        self._failures: list[tuple[int, dict[str, str], str]] = []
         self._next_id = 1000
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -79,7 +86,23 @@ class GitHubServer:
         self.forbidden = True
 
     def fail(self, status: int, times: int = 1) -> None:
-        self._failures.extend([status] * times)
+        self._failures.extend([(status, {}, "Server Error")] * times)
+
+    def rate_limit(self, kind: str, times: int = 1, *, seconds: int = 0, status: int = 403) -> None:
+        """The next `times` answers: GitHub's 403 (or 429: GitHub uses both) for a spent
+        primary rate limit (`x-ratelimit-remaining: 0`, reset in `seconds`) or a
+        secondary one (`retry-after: seconds`)."""
+        if kind == "primary":
+            headers = {
+                "x-ratelimit-limit": "1000",
+                "x-ratelimit-remaining": "0",
+                "x-ratelimit-reset": str(int(time.time()) + seconds),
+            }
+            said = "API rate limit exceeded for installation ID 1."
+        else:
+            headers = {"retry-after": str(seconds)}
+            said = "You have exceeded a secondary rate limit. Please wait a few minutes."
+        self._failures.extend([(status, headers, said)] * times)
 
     def add_comment(self, number: int, body: str, login: str = "someone") -> int:
         with self._lock:
@@ -118,7 +141,7 @@ class GitHubServer:
             "id": self._next_id,
             "number": number,
             "body": body,
-            "user": {"login": login, "type": "Bot"},
+            "user": {"login": login, "type": "Bot" if login.endswith("[bot]") else "User"},
             "html_url": f"https://github.com/{self.repository}/pull/{number}#issuecomment-{self._next_id}",
         }
         self.comments[self._next_id] = comment
@@ -138,7 +161,8 @@ class GitHubServer:
         if auth not in (f"Bearer {self.token}", f"token {self.token}"):
             return 401, {"message": "Bad credentials"}, {}
         if self._failures:
-            return self._failures.pop(0), {"message": "Server Error"}, {}
+            status, headers, said = self._failures.pop(0)
+            return status, {"message": said}, headers
         if self.forbidden:
             return 403, {"message": "Resource not accessible by integration"}, {}
         return self._route(method, path, body)
@@ -146,6 +170,8 @@ class GitHubServer:
     def _route(self, method: str, path: str, body: Any) -> tuple[int, Any, dict[str, str]]:
         parts = urlsplit(path)
         route = parts.path[parts.path.find("/repos/") :]
+        if _USER.search(parts.path) and method == "GET":
+            return self._user()
         for pattern, handler in (
             (_LIST, self._comments),
             (_ONE, self._comment),
@@ -166,7 +192,8 @@ class GitHubServer:
             mine = [c for c in self.comments.values() if c["number"] == number]
             return self._page(mine, parts)
         if method == "POST":
-            return 201, self._create(number, str(body["body"]), "github-actions[bot]"), {}
+            author = self.login or INSTALLATION_BOT
+            return 201, self._create(number, str(body["body"]), author), {}
         return _NOT_FOUND
 
     def _comment(
@@ -253,6 +280,11 @@ class GitHubServer:
         if method != "GET" or pull is None:
             return _NOT_FOUND
         return 200, dict(pull), {}
+
+    def _user(self) -> tuple[int, Any, dict[str, str]]:
+        if self.login is None:
+            return 403, {"message": "Resource not accessible by integration"}, {}
+        return 200, {"login": self.login, "type": "User"}, {}
 
     def _page(self, items: list[dict[str, Any]], parts: Any) -> tuple[int, Any, dict[str, str]]:
         query = parse_qs(parts.query)

@@ -22,7 +22,7 @@ def function_lengths() -> dict[str, int]:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
                 assert node.end_lineno is not None
-                lengths[f"{path.name} {node.name}"] = node.end_lineno - start + 1
+                lengths[f"{path.relative_to(PACKAGE)} {node.name}"] = node.end_lineno - start + 1
     return lengths
 
 

@@ -1,41 +1,30 @@
 """`command: sweep`: tear down every preview whose pull request is closed, or (with
 `preview-ttl-days`) that was not deployed for that long.
 
-Which previews: `previews.py`. Each is removed by teardown's own story, with its
-refusals, as if `command: teardown` had run for that branch: no second copy of how
-a branch is deleted. One preview that fails to go does not stop the others; the run
-then fails, naming it.
+Which previews: `previews.py`. Each is removed by teardown's own story
+(`commands.teardown.tear_down`), with its refusals, as if `command: teardown` had run
+for that branch: no second copy of how a branch is deleted. One preview that fails to
+go does not stop the others; the run then fails, naming it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
 
 from ampaction import deployment, preflight, previews
 from ampaction.amplify import Amplify
 from ampaction.cancellation import Cancellation
+from ampaction.commands.teardown import tear_down
 from ampaction.errors import ActionError, Cancelled
 from ampaction.github import GitHub
 from ampaction.inputs import Settings
 from ampaction.report import Report, Step
 from ampaction.workflow import Workflow
 
-# Teardown's story for one branch (the command that `command: teardown` runs).
-Teardown = Callable[[Settings, Workflow, Cancellation, Report, deployment.DeploymentRecord], None]
 
-
-def run_sweep(
-    s: Settings,
-    workflow: Workflow,
-    cancellation: Cancellation,
-    report: Report,
-    record: deployment.DeploymentRecord,
-    *,
-    teardown: Teardown,
-) -> None:
-    """Find the stale previews, then remove each with `teardown`."""
+def run_sweep(s: Settings, workflow: Workflow, cancellation: Cancellation, report: Report) -> None:
+    """Find the stale previews, then remove each as `command: teardown` would."""
     assert s.region is not None  # noqa: S101 - inputs require a region for sweep
     amplify = Amplify(
         s.region, s.max_attempts, s.child_env, mask=workflow.mask, cancellation=cancellation
@@ -56,9 +45,9 @@ def run_sweep(
             workflow.info(f"- would remove branch `{item.branch}` ({item.why})")
             report.plan(f"Remove `{item.branch}`", item.why)
         return
-    swept, failed = remove_each(
-        s, workflow, cancellation, report, record, teardown=teardown, stale=stale
-    )
+    # One for the whole sweep: a missing permission is one notice, not one a preview.
+    record = deployment.DeploymentRecord(s, workflow, cancellation)
+    swept, failed = remove_each(s, workflow, cancellation, report, record, stale=stale)
     report.outputs["swept-branches"] = ",".join(swept)
     if failed:
         names = ", ".join(f"`{name}`" for name in failed)
@@ -98,7 +87,6 @@ def remove_each(
     report: Report,
     record: deployment.DeploymentRecord,
     *,
-    teardown: Teardown,
     stale: list[previews.Stale],
 ) -> tuple[list[str], list[str]]:
     """Tear each down as `command: teardown` would; the branches removed, and those that failed."""
@@ -114,7 +102,7 @@ def remove_each(
         own = Report(app_id=s.app_id, branch=item.branch, command="teardown")
         start = time.monotonic()
         try:
-            teardown(one, workflow, cancellation, own, record)
+            tear_down(one, workflow, cancellation, own, record)
         except Cancelled:
             raise
         except ActionError as e:

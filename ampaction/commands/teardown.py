@@ -1,0 +1,144 @@
+"""`command: teardown`, in the order of its log: check the branch (is it this action's to
+delete? which stacks are its own?) → remove its backend-hash tags → delete its backend
+stack → the action's webhooks for it → the branch → its GitHub deployment goes
+`inactive`. A dry run stops after the check with what it would delete; in doubt,
+everything is kept. `command: sweep` runs this same story for each stale preview.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ampaction import deployment, preflight, teardown
+from ampaction.amplify import Amplify, frontend_url
+from ampaction.cancellation import Cancellation
+from ampaction.cloudformation import CloudFormation
+from ampaction.errors import Cancelled
+from ampaction.inputs import Settings
+from ampaction.report import Report
+from ampaction.run import Run
+from ampaction.workflow import Workflow
+
+
+def run_teardown(
+    settings: Settings, workflow: Workflow, cancellation: Cancellation, report: Report
+) -> None:
+    """Remove the branch's deployment: its stack, then the action's webhooks, then the branch."""
+    record = deployment.DeploymentRecord(settings, workflow, cancellation)
+    tear_down(settings, workflow, cancellation, report, record)
+
+
+def tear_down(
+    settings: Settings,
+    workflow: Workflow,
+    cancellation: Cancellation,
+    report: Report,
+    record: deployment.DeploymentRecord,
+) -> None:
+    """Teardown's story for `settings.branch`; `record` deactivates its GitHub deployment."""
+    s = settings
+    assert s.region is not None  # noqa: S101 - inputs require a region for teardown
+    amplify = Amplify(
+        s.region, s.max_attempts, s.child_env, mask=workflow.mask, cancellation=cancellation
+    )
+    cfn = CloudFormation(
+        s.region, s.max_attempts, s.child_env, mask=workflow.mask, cancellation=cancellation
+    )
+    run = Run(s, workflow, cancellation, report, amplify)
+    workflow.info(
+        f"Teardown of branch `{s.branch}` of Amplify app {s.app_id} ({s.region})"
+        + (" — dry run: nothing will be deleted." if s.dry_run else "")
+    )
+    target, stacks = _check_branch(run, amplify, cfn)
+    if not _may_delete(run, target, stacks):
+        if target.branch is None and not stacks.own and not s.dry_run:
+            record.deactivate(s.environment)  # gone already: its deployment goes too
+        return
+    if s.dry_run:
+        _plan(run, stacks)
+        return
+    teardown.forget_backend_hash(amplify, workflow, target)
+    _delete_stacks(run, cfn, stacks.own)
+    if cancellation.requested:
+        raise Cancelled("the teardown, before the webhooks and the branch")
+    _delete_webhooks(run, amplify)
+    if cancellation.requested:
+        raise Cancelled("the teardown, before the branch")
+    _delete_branch(run, amplify, target.branch)
+    record.deactivate(s.environment)
+
+
+def _check_branch(
+    run: Run, amplify: Amplify, cfn: CloudFormation
+) -> tuple[teardown.Target, teardown.Stacks]:
+    s, report = run.settings, run.report
+    with report.step("Check the branch", run.workflow) as step:
+        app = preflight.read_app(amplify, s.app_id)
+        report.outputs["frontend-url"] = frontend_url(app, s.branch)
+        target = teardown.choose(amplify, app, s.app_id, s.branch, s.teardown_branches)
+        stacks = teardown.find_stacks(cfn, app, s.app_id, s.branch, target.branch)
+        step.detail = target.allowed_by or "not this action's to delete"
+    return target, stacks
+
+
+def _may_delete(run: Run, target: teardown.Target, stacks: teardown.Stacks) -> bool:
+    """Whether anything is left, and this action's to delete; the log and report say why not."""
+    s, workflow, report = run.settings, run.workflow, run.report
+    stack_name = stacks.names or None
+    if target.branch is None and not stacks.own:
+        workflow.info(f"Nothing to delete: branch `{s.branch}` and its backend stack are gone.")
+        report.skip("Delete", "nothing left to delete")
+        return False
+    if target.allowed_by is None:
+        workflow.warning(
+            teardown.not_ours_warning(s.branch, s.app_id, stack_name), title="Branch kept"
+        )
+        report.skip("Delete", "not created by this action, and not in `teardown-branches`")
+        return False
+    workflow.info(f"May delete branch `{s.branch}`: {target.allowed_by}.")
+    if stacks.kept:
+        workflow.warning(stacks.kept, title="Shared stack kept")
+    return True
+
+
+def _plan(run: Run, stacks: teardown.Stacks) -> None:
+    stack_name = stacks.names or None
+    for what in (f"stack {stack_name}" if stack_name else None, "marked webhooks", "branch"):
+        if what:
+            run.workflow.info(f"- would delete the {what}")
+            run.report.plan("Delete", what)
+
+
+def _delete_stacks(run: Run, cfn: CloudFormation, stacks: tuple[dict[str, Any], ...]) -> None:
+    if not stacks:
+        run.report.skip("Delete backend stack", "no backend stack found")
+    cancellation = run.cancellation
+    for stack in stacks:
+        with run.report.step("Delete backend stack", run.workflow) as step:
+            teardown.delete_stack(
+                cfn,
+                run.workflow,
+                stack,
+                timeout_seconds=run.settings.wait_timeout_minutes * 60,
+                sleep=cancellation.sleep,
+                cancelled=lambda: cancellation.requested,
+            )
+            step.detail = str(stack["StackName"])
+
+
+def _delete_webhooks(run: Run, amplify: Amplify) -> None:
+    s = run.settings
+    with run.report.step("Delete webhooks", run.workflow) as step:
+        gone = teardown.delete_webhooks(
+            amplify, run.workflow, s.app_id, s.branch, s.webhook_description
+        )
+        step.detail = f"{gone} deleted"
+
+
+def _delete_branch(run: Run, amplify: Amplify, branch: dict[str, Any] | None) -> None:
+    if branch is None:
+        run.report.skip("Delete branch", "already gone")
+        return
+    with run.report.step("Delete branch", run.workflow) as step:
+        existed = teardown.delete_branch(amplify, run.settings.app_id, run.settings.branch)
+        step.detail = "deleted" if existed else "already gone"
