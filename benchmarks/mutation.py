@@ -158,6 +158,7 @@ MUTANTS = [
     M("deployment.py", "return s.github_deployment and not s.dry_run", "return not s.dry_run", "github-deployment: false records no deployment"),
     M("deployment.py", "return s.github_deployment and not s.dry_run", "return s.github_deployment", "a dry run records no deployment"),
     M("deployment.py", 'return "error" if failure.title in NOT_THE_DEPLOYS_FAULT else "failure"', 'return "success"', "a failed deploy ends its deployment failure"),
+    M("deployment.py", 'return "error" if failure.title in NOT_THE_DEPLOYS_FAULT else "failure"', 'return "failure"', "a cancelled deploy ends its deployment error, not failure"),
     M("deployment.py", 'fields["environment_url"] = report.outputs.get("frontend-url", "")', "pass", "a successful deployment links the frontend (environment_url)"),
     M("deployment.py", 'log_url = report.outputs.get("job-url") or self.s.run_url', "log_url = self.s.run_url", "a deployment's log_url is the Amplify job's page"),
     M("deployment.py", 'int(latest["id"]), "inactive"', 'int(latest["id"]), "success"', "teardown leaves the preview's deployment inactive"),

@@ -10,13 +10,18 @@ environment's older non-transient, non-production deployments) and pull requests
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 from pathlib import Path
 
 import pytest
 from support.action import APP_ID
 from support.cloudformation_server import CloudFormationServer
+from support.entrypoint import COMMAND, entrypoint_env
+from support.fixtures import copy_project, wait_for_file
 from support.github_server import GitHubServer
 from support.hygiene import shown_lines
+from support.runner import RunnerFiles
 
 from ampaction.branch import LAST_DEPLOY_TAG
 from ampaction.cloudformation import backend_stack_name
@@ -148,6 +153,26 @@ def test_a_failed_deploy_ends_failure(run_action, sim, github):
     assert run.exit_code != 0
     [deployment] = github.deployments_in()
     assert github.states(deployment["id"]) == ["in_progress", "failure"]
+
+
+def test_a_cancelled_deploy_ends_error(sim, github, tmp_path):
+    started = tmp_path / "ampx-started"
+    workspace = copy_project("gen2-app", tmp_path / "ws")
+    files = RunnerFiles(tmp_path / "runner", workspace)
+    slow = {"STUB_AMPX_SLEEP": "60", "STUB_AMPX_STARTED": str(started)}
+    run_env = entrypoint_env(sim, files, {"github-token": TOKEN}, job_env={**job(github), **slow})
+    proc = subprocess.Popen(
+        COMMAND, env=run_env, cwd=workspace, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    wait_for_file(started, proc, timeout=60)
+
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=60)
+
+    assert proc.returncode == 130, out
+    [deployment] = github.deployments_in()
+    assert github.states(deployment["id"]) == ["in_progress", "error"]
+    assert TOKEN not in shown_lines(out.decode())
 
 
 def test_teardown_leaves_the_previews_deployment_inactive(run_action, sim, cfn, github, tmp_path):
