@@ -13,14 +13,17 @@ notice, never a failed run. Nothing at all in a dry run.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from ampaction.cancellation import Cancellation
 from ampaction.errors import ActionError, Cancelled
-from ampaction.github import GitHub, GitHubError
 from ampaction.inputs import Settings
 from ampaction.report import Report
 from ampaction.workflow import Workflow
+
+if TYPE_CHECKING:
+    from ampaction.github import GitHub
 
 TITLE = "GitHub deployment not recorded"
 PERMISSION_HELP = (
@@ -52,6 +55,8 @@ class DeploymentRecord:
                 title=TITLE,
             )
             return
+        from ampaction.github import GitHub  # noqa: PLC0415 - a run without a token never needs it
+
         self.github = GitHub(
             s.github_api_url,
             s.github_repository,
@@ -76,7 +81,7 @@ class DeploymentRecord:
             self.github.set_deployment_status(
                 self.id, "in_progress", log_url=s.run_url, description="Deploying"
             )
-        except GitHubError as e:
+        except ActionError as e:  # GitHubError: no answer, or a refusal
             self._give_up(e, "create")
             return
         report.outputs["deployment-id"] = str(self.id)
@@ -100,7 +105,7 @@ class DeploymentRecord:
             fields["environment_url"] = report.outputs.get("frontend-url", "")
         try:
             self.github.set_deployment_status(self.id, state, **fields)
-        except GitHubError as e:
+        except ActionError as e:  # GitHubError: no answer, or a refusal
             self._give_up(e, "update")
             return
         self.workflow.info(f"GitHub deployment {self.id}: {state}.")
@@ -117,14 +122,15 @@ class DeploymentRecord:
             self.github.set_deployment_status(
                 int(latest["id"]), "inactive", description="Amplify preview removed"
             )
-        except GitHubError as e:
+        except ActionError as e:  # GitHubError: no answer, or a refusal
             self._give_up(e, "deactivate")
             return
         self.workflow.info(f"GitHub deployment {latest['id']} (`{environment}`): inactive.")
 
-    def _give_up(self, e: GitHubError, what: str) -> None:
-        advice = f" To fix: {PERMISSION_HELP}." if e.status in (403, 404) else ""
-        if e.status == 401:
+    def _give_up(self, e: ActionError, what: str) -> None:
+        status = getattr(e, "status", 0)  # GitHubError's HTTP status
+        advice = f" To fix: {PERMISSION_HELP}." if status in (403, 404) else ""
+        if status == 401:
             advice = " `github-token` was refused: check the secret it comes from."
         self.workflow.notice(f"GitHub deployment left as it was. {e.message}{advice}", title=TITLE)
         self.github = None

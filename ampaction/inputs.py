@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -25,7 +24,6 @@ from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
-from ampaction.artifact import source_problem
 from ampaction.errors import BadInputs, InputError
 from ampaction.process import child_env
 
@@ -183,6 +181,27 @@ def webhook_url(text: str, _ctx: Context) -> str | None:
     return url
 
 
+def gen3_name(*, required: bool) -> Parser:
+    """An Amplify Gen 3 app or environment name (botocore's model: 1 to 40 characters)."""
+
+    def parse(text: str, _ctx: Context) -> str | None:
+        value = text.strip()
+        if not value and not required:
+            return None
+        if (
+            not value
+            or len(value) > 40
+            or any(c in "/\\" or not c.isprintable() or c.isspace() for c in value)
+        ):
+            raise Invalid(
+                f"{_quoted(value)} is not an Amplify Gen 3 name: 1 to 40 characters, "
+                "without spaces or slashes."
+            )
+        return value
+
+    return parse
+
+
 def one_line(text: str, _ctx: Context) -> str:
     value = text.strip()
     if len(value) > 1000 or any(ord(c) < 32 for c in value):
@@ -209,6 +228,11 @@ def under_working_directory(text: str, ctx: Context) -> str | None:
 def artifact(text: str, ctx: Context) -> Path | None:
     """A built frontend, relative to `working-directory`: a folder or a .zip file that
     `artifact.source_problem` finds fit to publish, and not the project itself."""
+    # Imported only for this input: a deploy without it loads neither.
+    import zipfile  # noqa: PLC0415
+
+    from ampaction.artifact import source_problem  # noqa: PLC0415
+
     value = text.strip()
     base = ctx.values.get("working-directory")
     if not value or base is None:
@@ -388,6 +412,19 @@ INPUTS: tuple[Input, ...] = (
         "Marks the webhooks this action creates, so that later runs find and reuse them.",
     ),
     Input(
+        "gen3-app",
+        "",
+        gen3_name(required=False),
+        "Name of an Amplify Gen 3 app: deploy the frontend there instead of Amplify Hosting "
+        "(the working directory's source, or `frontend-artifact` as a prebuilt artifact).",
+    ),
+    Input(
+        "gen3-environment",
+        "preview",
+        gen3_name(required=True),
+        "The Gen 3 app's environment to deploy to.",
+    ),
+    Input(
         "wait-for-frontend",
         "false",
         boolean,
@@ -488,6 +525,8 @@ class Settings:
     frontend_artifact: Path | None
     webhook_url: str | None
     webhook_description: str
+    gen3_app: str | None
+    gen3_environment: str
     wait_for_frontend: bool
     wait_timeout_minutes: int
     max_attempts: int
@@ -637,7 +676,8 @@ def _rules(ctx: Context) -> list[InputError]:
                 "one of the two.",
             )
         )
-    if v("frontend-artifact") and v("webhook-url"):
+    errors += _gen3_rules(values)
+    if v("frontend-artifact") and v("webhook-url") and not v("gen3-app"):
         errors.append(
             InputError(
                 "frontend-artifact",
@@ -675,12 +715,37 @@ def _rules(ctx: Context) -> list[InputError]:
     return errors
 
 
+def _gen3_rules(values: Mapping[str, Any]) -> list[InputError]:
+    """With `gen3-app`, the frontend goes to Gen 3: no webhook, and it must be triggered."""
+    v = values.get
+    if not v("gen3-app"):
+        return []
+    errors = []
+    if v("webhook-url"):
+        errors.append(
+            InputError(
+                "webhook-url",
+                "and `gen3-app` are two ways to start the frontend (Amplify Hosting's "
+                "webhook, Amplify Gen 3): give one of them.",
+            )
+        )
+    if v("trigger-frontend") is False:
+        errors.append(
+            InputError(
+                "gen3-app",
+                "needs `trigger-frontend: true`: it is where this run deploys the frontend. "
+                "Drop one of the two.",
+            )
+        )
+    return errors
+
+
 def _needs_region(values: Mapping[str, Any]) -> bool:
     v = values.get
     if v("command") in ("teardown", "sweep"):
         return True
     triggers_alone = v("trigger-frontend") and not v("webhook-url")
-    return bool(v("deploy-backend") or v("wait-for-frontend") or triggers_alone)
+    return bool(v("deploy-backend") or v("wait-for-frontend") or triggers_alone or v("gen3-app"))
 
 
 def github_context(env: Mapping[str, str]) -> dict[str, Any]:

@@ -48,6 +48,7 @@ class Report:
             "branch-created": "false",
             "backend-skipped": "false",
             "deployment-id": "",
+            "gen3-deployment-id": "",
             "swept-branches": "",
         }
     )
@@ -83,13 +84,7 @@ class Report:
         links = []
         if out["frontend-url"] and self.command == "deploy":
             links.append(f"- Frontend: {markdown_cell(out['frontend-url'])}")
-        if out["job-url"]:
-            console = f"[Amplify console]({out['job-url']})"
-            if out["job-id"]:
-                job = f"`{out['job-id']}`, {out['job-status'] or 'started'}"
-                links.append(f"- Frontend job: {job} — {console}")
-            else:
-                links.append(f"- Frontend builds: {console}")
+        links += self._frontend_facts()
         if out["deployment-id"] and self.deployment_url:
             links.append(f"- GitHub deployment: [{out['deployment-id']}]({self.deployment_url})")
         if out["swept-branches"]:
@@ -122,9 +117,6 @@ class Report:
         if self.outputs["webhook-id"]:
             made = " (created by this run)" if self.outputs["webhook-created"] == "true" else ""
             facts.append(f"- Webhook: `{self.outputs['webhook-id']}`{made}")
-        if self.outputs["job-id"] and not self.outputs["job-url"]:
-            status = self.outputs["job-status"] or "started"
-            facts.append(f"- Frontend job: `{self.outputs['job-id']}`, {status}")
         if self.outputs["amplify-outputs"]:
             facts.append(f"- Backend outputs: `{self.outputs['amplify-outputs']}`")
         if facts:
@@ -143,6 +135,19 @@ class Report:
                 *[f"- {markdown_cell(n)}" for n in self.next_steps],
             ]
         return "\n".join(lines) + "\n"
+
+    def _frontend_facts(self) -> list[str]:
+        """The frontend's deployment or job, with its console link."""
+        out = self.outputs
+        link = f" — [Amplify console]({out['job-url']})" if out["job-url"] else ""
+        if out["gen3-deployment-id"]:
+            status = out["job-status"] or "created"
+            return [f"- Gen 3 deployment: `{out['gen3-deployment-id']}`, {status}{link}"]
+        if out["job-id"]:
+            return [f"- Frontend job: `{out['job-id']}`, {out['job-status'] or 'started'}{link}"]
+        if out["job-url"]:
+            return [f"- Frontend builds: [Amplify console]({out['job-url']})"]
+        return []
 
 
 def markdown_cell(text: str) -> str:

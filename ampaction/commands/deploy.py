@@ -15,7 +15,7 @@ from ampaction.cancellation import Cancellation
 from ampaction.cloudformation import CloudFormation, backend_stack_name
 from ampaction.commands import plan
 from ampaction.errors import Cancelled
-from ampaction.frontends import Frontend, Job, manual, webhook
+from ampaction.frontends import Frontend, Job, webhook
 from ampaction.inputs import Settings
 from ampaction.process import pnpm_store
 from ampaction.report import Report
@@ -50,6 +50,8 @@ def _deploy(
     frontend = choose_frontend(s) if s.branch_gets_frontend else None
     pm, files = _read_project(run)
     branch, production = _preflight(run, frontend)
+    if frontend is not None and frontend.preflight is not None:
+        frontend.preflight(run)
     # What the branch's tags say of its last deploy (a branch about to be created has none).
     backend = skip.BackendCache(files, (branch or {}).get("tags") or {}) if files else None
     if backend and s.region:
@@ -85,7 +87,15 @@ def _check_stack(run: Run, backend: skip.BackendCache) -> skip.BackendCache:
 
 def choose_frontend(s: Settings) -> Frontend:
     """How this run starts the branch's frontend: the one place a target is chosen."""
+    if s.gen3_app:
+        # Imported only then, like `manual`: the zip, the upload and Gen 3's client are its alone.
+        from ampaction.frontends import gen3  # noqa: PLC0415
+
+        return gen3.frontend()
     if s.frontend_artifact is not None:
+        # Imported only then: the archive and the upload are this frontend's alone.
+        from ampaction.frontends import manual  # noqa: PLC0415
+
         return manual.FRONTEND
     return webhook.FRONTEND
 
@@ -141,15 +151,10 @@ def _preflight(run: Run, frontend: Frontend | None) -> tuple[dict[str, Any] | No
         report.skip("Preflight", "nothing in this run needs the Amplify API")
         return {}, False
     with report.step("Preflight", workflow) as step:
-        app = None
-        # With `create-branch`, the app first: a missing branch is then no error.
-        if s.create_branch:
-            app = preflight.read_app(amplify, s.app_id)
-        branch = preflight.check_branch(
-            amplify, s.app_id, s.branch, app_checked=app is not None, missing_ok=s.create_branch
+        # With `create-branch`, a missing branch is no error.
+        app, branch = preflight.read_app_and_branch(
+            amplify, s.app_id, s.branch, missing_ok=s.create_branch, cancellation=run.cancellation
         )
-        if app is None:
-            app = preflight.read_app(amplify, s.app_id)
         report.outputs["frontend-url"] = frontend_url(app, s.branch)
         warnings = preflight.judge(
             app,
