@@ -43,6 +43,11 @@ MAX_ATTEMPTS = 20
 MAX_TTL_DAYS = 3650
 COMMAND_LINE = "command line"  # what a flag error names, as no input is to blame
 SECRET_INPUTS = ("webhook-url", "github-token")
+# Each line's value is a secret; the names are not.
+SECRET_LINES_INPUTS = ("backend-secrets",)
+# What Amplify takes as a secret's name: the last part of an SSM parameter name
+# (letters, digits, `_`, `.`, `-`), as `ampx sandbox secret set` writes it.
+_SECRET_NAME = re.compile(r"[A-Za-z0-9_.-]{1,512}")
 
 
 class Invalid(Exception):
@@ -86,13 +91,13 @@ def boolean(text: str, _ctx: Context) -> bool:
     return value == "true"
 
 
-def whole_number(most: int) -> Parser:
+def whole_number(most: int, least: int = 1) -> Parser:
     def parse(text: str, _ctx: Context) -> int:
         value = text.strip()
         # The length first: int() refuses texts of more than 4300 digits with a ValueError.
-        if value.isascii() and value.isdigit() and len(value) <= 6 and 1 <= int(value) <= most:
+        if value.isascii() and value.isdigit() and len(value) <= 6 and least <= int(value) <= most:
             return int(value)
-        raise Invalid(f"must be a whole number from 1 to {most}, not {_quoted(text)}.")
+        raise Invalid(f"must be a whole number from {least} to {most}, not {_quoted(text)}.")
 
     return parse
 
@@ -158,6 +163,39 @@ def secret(text: str, _ctx: Context) -> str | None:
     if any(c.isspace() or not c.isprintable() for c in value):
         raise Invalid("must be one token, without spaces or line breaks (its value is not shown).")
     return value or None
+
+
+@dataclass(frozen=True)
+class BackendSecret:
+    """One `backend-secrets` line: the secret's name, and its value (never shown)."""
+
+    name: str
+    value: str = field(repr=False)
+
+
+def backend_secrets(text: str, _ctx: Context) -> tuple[BackendSecret, ...]:
+    """`NAME=VALUE` lines. A message names a line by its number, and a name only once it is
+    known to be one: a line without `=` may be a value pasted alone."""
+    secrets: dict[str, BackendSecret] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        if "=" not in line:
+            raise Invalid(
+                f"line {number} has no `=`: give `NAME=VALUE` lines (the line is not shown)."
+            )
+        name, value = (part.strip() for part in line.split("=", 1))
+        if not _SECRET_NAME.fullmatch(name):
+            raise Invalid(
+                f"line {number}: the part before `=` is not a secret name Amplify accepts "
+                "(letters, digits, `_`, `.` and `-`; the line is not shown)."
+            )
+        if not value:
+            raise Invalid(f"line {number}: secret `{name}` has an empty value.")
+        if name in secrets:
+            raise Invalid(f"secret `{name}` is given twice.")
+        secrets[name] = BackendSecret(name, value)
+    return tuple(secrets.values())
 
 
 def webhook_url(text: str, _ctx: Context) -> str | None:
@@ -450,6 +488,20 @@ INPUTS: tuple[Input, ...] = (
         "that teardown may delete although this action did not create them.",
     ),
     Input(
+        "backend-secrets",
+        "",
+        backend_secrets,
+        "`NAME=VALUE` lines (pass the values from GitHub secrets): before the deploy, each is "
+        "set as this branch's backend secret (an SSM SecureString). Every value is a secret.",
+    ),
+    Input(
+        "wait-for-stack-minutes",
+        "30",
+        whole_number(MAX_WAIT_MINUTES, least=0),
+        "How long to wait for the branch's backend stack to finish a change already under "
+        "way (another deploy) before deploying; `0` fails at once instead.",
+    ),
+    Input(
         "pr-comment",
         "true",
         boolean,
@@ -531,6 +583,8 @@ class Settings:
     wait_timeout_minutes: int
     max_attempts: int
     teardown_branches: tuple[str, ...]
+    backend_secrets: tuple[BackendSecret, ...]
+    wait_for_stack_minutes: int
     pr_comment: bool
     github_token: str | None
     github_deployment: bool
@@ -802,17 +856,27 @@ def secret_inputs(env: Mapping[str, str], argv: Sequence[str] = ()) -> list[str]
     flag before the mask is out.
     """
     found = []
-    for name in SECRET_INPUTS:
-        found += [
+    for name in SECRET_INPUTS + SECRET_LINES_INPUTS:
+        given = [
             env.get("INPUT_" + name.upper(), ""),
             env.get("INPUT_" + name.upper().replace("-", "_"), ""),
         ]
         for i, arg in enumerate(argv):
             if arg == f"--{name}" and i + 1 < len(argv):
-                found.append(argv[i + 1])
+                given.append(argv[i + 1])
             elif arg.startswith(f"--{name}="):
-                found.append(arg.split("=", 1)[1])
+                given.append(arg.split("=", 1)[1])
+        found += (
+            [v for text in given for v in _secret_lines(text)]
+            if name in SECRET_LINES_INPUTS
+            else given
+        )
     return [value.strip() for value in found if value.strip()]
+
+
+def _secret_lines(text: str) -> list[str]:
+    """The values of `NAME=VALUE` lines; a line without `=` whole (it may be a value alone)."""
+    return [line.split("=", 1)[1] if "=" in line else line for line in text.splitlines()]
 
 
 def _branch_from_ci(env: Mapping[str, str]) -> str:

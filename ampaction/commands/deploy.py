@@ -1,15 +1,16 @@
 """`command: deploy`, in the order of its log: what the files say → preflight → create the
-branch when asked → the GitHub deployment goes `in_progress` → install → deploy the
-backend (or skip both when its files did not change) → start the frontend → wait for it
-→ the GitHub deployment's final state. A dry run stops after preflight with the plan.
+branch when asked → the checks before the deploy → the GitHub deployment goes
+`in_progress` → set `backend-secrets` → install → deploy the backend (or skip both when
+its files did not change) → start the frontend → wait for it → the GitHub deployment's
+final state. A dry run stops after the checks with the plan.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ampaction import backend_checks, deploy, deployment, preflight, project, skip
 from ampaction import branch as branches
-from ampaction import deploy, deployment, preflight, project, skip
 from ampaction.amplify import Amplify, frontend_url
 from ampaction.cancellation import Cancellation
 from ampaction.cloudformation import CloudFormation, backend_stack_name
@@ -56,12 +57,15 @@ def _deploy(
     backend = skip.BackendCache(files, (branch or {}).get("tags") or {}) if files else None
     if backend and s.region:
         backend = _check_stack(run, backend)
+    if s.deploy_backend and run.amplify and not (backend and backend.unchanged):
+        _check_before_deploy(run)
     if s.dry_run:
         plan.show_plan(run, pm, frontend, creates_branch=branch is None, backend=backend)
         return
     if branch is None and run.amplify:
         branch = _create_branch(run, run.amplify)
     record.start(report, production=production)
+    _set_backend_secrets(run)
     if backend and backend.unchanged:
         _skip_backend(run, backend)
     else:
@@ -171,6 +175,26 @@ def _preflight(run: Run, frontend: Frontend | None) -> tuple[dict[str, Any] | No
             return None, production
         step.detail = "branch found" + "".join(f"; {w.title}" for w in warnings)
     return branch, production
+
+
+def _check_before_deploy(run: Run) -> None:
+    """The CDK bootstrap, the branch's stack and its secrets (backend_checks.py)."""
+    with run.report.step("Check before the deploy", run.workflow) as step:
+        lines = backend_checks.before_deploy(run.settings, run.workflow, run.cancellation)
+        step.detail = "; ".join(lines)
+
+
+def _set_backend_secrets(run: Run) -> None:
+    """`backend-secrets`, written before anything is installed or deployed (also when an
+    unchanged backend is skipped: a secret's new value is not in the backend's files)."""
+    s = run.settings
+    if not (s.backend_secrets and s.deploy_backend):
+        return
+    with run.report.step("Set backend secrets", run.workflow) as step:
+        store = backend_checks.secrets_client(s, run.workflow, run.cancellation)
+        step.detail = backend_checks.set_secrets(
+            store, run.workflow, s.app_id, s.branch, s.backend_secrets
+        )
 
 
 def _create_branch(run: Run, amplify: Amplify) -> dict[str, Any]:

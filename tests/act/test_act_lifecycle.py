@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import aws_server
 from support.act import (
     EXAMPLES,
     app_repository,
@@ -47,7 +48,7 @@ def servers(
 ) -> dict[str, str]:
     return {
         "AWS_ENDPOINT_URL_AMPLIFY": sim.url,
-        "AWS_ENDPOINT_URL_CLOUDFORMATION": cfn.url,
+        **aws_server.endpoints(cfn.url),
         "GITHUB_API_URL": github.url,
     }
 
@@ -126,7 +127,7 @@ def test_branch_cleanup_removes_only_what_it_may(
     if ref != "main":
         # untagged: not made by the action
         sim.add_branch(APP_ID, ref, stage="DEVELOPMENT", stack_arn=arn)
-    env = {"AWS_ENDPOINT_URL_AMPLIFY": sim.url, "AWS_ENDPOINT_URL_CLOUDFORMATION": cfn.url}
+    env = {"AWS_ENDPOINT_URL_AMPLIFY": sim.url, **aws_server.endpoints(cfn.url)}
     repo = repository(tmp_path, "branch-cleanup.yml", "main")
 
     run = run_workflow(
