@@ -46,6 +46,7 @@ def github() -> Iterator[GitHubServer]:
 def servers(
     sim: AmplifySimulator, cfn: CloudFormationServer, github: GitHubServer
 ) -> dict[str, str]:
+    aws_server.bootstrap(cfn.url)  # a deploy's preflight reads the CDK bootstrap's version
     return {
         "AWS_ENDPOINT_URL_AMPLIFY": sim.url,
         **aws_server.endpoints(cfn.url),
