@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from support.action import ROOT
-from support.entrypoint import entrypoint_env
+from support.entrypoint import entrypoint_env, start_entrypoint
 from support.fixtures import copy_project, wait_for_file
 from support.runner import CommandLog, RunnerFiles
 
@@ -53,14 +50,7 @@ def test_a_cancelled_run_kills_what_ignores_sigterm_and_exits_130(tmp_path, sim,
         "STUB_AMPX_BACKGROUND": "ignore-term",
         "STUB_AMPX_BACKGROUND_PID": str(leftover),
     }
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "entrypoint.py")],
-        env=entrypoint_env(sim, files, job_env=job_env),
-        cwd=workspace,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = start_entrypoint(entrypoint_env(sim, files, job_env=job_env), workspace)
     wait_for_file(started, proc, timeout=60)
     wait_for_file(leftover, proc, timeout=10)
 
