@@ -38,6 +38,12 @@ GROUPS = {"container": "engine", "act": "engine", "release": "engine"}
 assert Path(support.__file__).parent == TESTS / "support", support.__file__
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: twice the cores. The tests mostly wait (on the entrypoint they start,
+    npm, a simulator's scripted delays), so one worker per core leaves cores idle."""
+    return 2 * (os.cpu_count() or 1)
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark each test with its kind, from the folder it lives in, and its xdist group."""
