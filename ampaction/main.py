@@ -78,7 +78,7 @@ def main(
         workflow.error(report.failure.message, title=report.failure.title)
         code = 1
     if not cancellation.requested:  # the runner's grace period is for stopping, not commenting
-        _comment(settings, workflow, report)
+        _comment(settings, workflow, report, cancellation)
     _give_back_files(settings, workflow)
     report.write(workflow)
     return 1 if workflow.file_failed and code == 0 else code
@@ -102,10 +102,12 @@ def _give_back_files(settings: Settings, workflow: Workflow) -> None:
         )
 
 
-def _comment(settings: Settings, workflow: Workflow, report: Report) -> None:
+def _comment(
+    settings: Settings, workflow: Workflow, report: Report, cancellation: Cancellation
+) -> None:
     """Best effort, whatever happens in it: a comment never fails the run."""
     try:
-        pr_comment.update_pr_comment(settings, workflow, report)
+        pr_comment.update_pr_comment(settings, workflow, report, cancellation)
     except Exception as e:  # best effort by contract
         workflow.warning(
             f"Could not update the pull-request comment: {type(e).__name__}.",

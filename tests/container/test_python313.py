@@ -18,7 +18,7 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-from support.docker_action import REPO
+from support.docker_action import REPO, run_container
 
 pytestmark = pytest.mark.timeout(1200)
 
@@ -106,7 +106,7 @@ def test_image(action_image: str, tmp_path_factory: pytest.TempPathFactory) -> I
 
 def in_image(image: str, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
     """The image's venv Python on `args`, in the read-only repository."""
-    return subprocess.run(
+    return run_container(
         [
             "docker",
             "run",
@@ -122,10 +122,7 @@ def in_image(image: str, *args: str, timeout: float) -> subprocess.CompletedProc
             image,
             *args,
         ],
-        capture_output=True,
-        text=True,
         timeout=timeout,
-        check=False,
     )
 
 

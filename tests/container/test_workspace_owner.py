@@ -18,6 +18,7 @@ from support.amplify_sim import AmplifySimulator
 from support.docker_action import (
     action_env,
     run_action,
+    run_container,
 )
 from support.fixtures import copy_project
 from support.runner import RunnerFiles
@@ -36,17 +37,14 @@ def chown_tree(top: Path, uid: int) -> None:
 
 def as_runner_user(image: str, workspace: Path, script: str) -> subprocess.CompletedProcess[str]:
     """`script` in a container running as the runner's user, on the same workspace."""
-    return subprocess.run(
+    return run_container(
         [
             "docker", "run", "--rm", "--network", "host",
             "--user", f"{RUNNER_UID}:{RUNNER_UID}",
             "-v", f"{workspace}:/github/workspace", "--workdir", "/github/workspace",
             "--entrypoint", "sh", image, "-c", script,
         ],
-        capture_output=True,
-        text=True,
         timeout=120,
-        check=False,
     )  # fmt: skip
 
 

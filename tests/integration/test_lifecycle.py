@@ -24,6 +24,7 @@ from support.runner import CommandLog, RunnerFiles
 
 from ampaction import skip
 from ampaction.cloudformation import backend_stack_name
+from ampaction.pr_comment import marker
 
 TOKEN = "ghs_" + "t0k3n" * 8  # what GitHub's GITHUB_TOKEN looks like
 OFF = {"install": "false", "deploy-backend": "false", "trigger-frontend": "false"}
@@ -574,6 +575,124 @@ def test_a_passing_github_failure_is_retried_into_one_comment(run_action, sim, g
     no_token_anywhere(run)
 
 
+PREVIEW = {**OFF, "branch": "pr-7", "create-branch": "true", "github-token": TOKEN}
+
+
+def test_a_marker_planted_by_someone_else_is_left_alone(run_action, sim, github, pr_event):
+    """`GITHUB_TOKEN` cannot read `GET /user` (403): its comments are `github-actions[bot]`'s."""
+    planted = github.add_comment(PR, marker(APP_ID, "pr-7") + "\nplanted", login="mallory")
+    job = env(github=github, event=pr_event)
+
+    runs = [run_action(PREVIEW, job_env=job), run_action(PREVIEW, job_env=job)]
+
+    for run in runs:
+        assert run.exit_code == 0, run.log
+        assert not run.commands.named("warning"), run.log
+    [theirs] = [c for c in github.comments_on(PR) if c["id"] == planted]
+    assert theirs["body"].endswith("planted")
+    [ours] = [c for c in github.comments_on(PR) if c["id"] != planted]
+    assert ours["user"]["login"] == "github-actions[bot]" and "| Preview |" in ours["body"]
+    ops = github.operations()
+    assert ops.count("POST /api/v3/repos/octo/app/issues/N/comments") == 1
+    assert ops.count("PATCH /api/v3/repos/octo/app/issues/comments/N") == 1
+    assert f"Comment {planted} by mallory carries this action's marker" in runs[0].log
+
+
+def test_a_personal_token_takes_only_its_own_users_comment(run_action, sim, harness, pr_event):
+    harness.secrets.add(TOKEN)
+    with GitHubServer(TOKEN, login="octo-deployer") as github:
+        # Another workflow's comment, written with that workflow's GITHUB_TOKEN.
+        other = github.add_comment(PR, marker(APP_ID, "pr-7"), login="github-actions[bot]")
+        job = env(github=github, event=pr_event)
+
+        runs = [run_action(PREVIEW, job_env=job), run_action(PREVIEW, job_env=job)]
+
+        for run in runs:
+            assert run.exit_code == 0, run.log
+        [theirs] = [c for c in github.comments_on(PR) if c["id"] == other]
+        assert theirs["body"] == marker(APP_ID, "pr-7")
+        [ours] = [c for c in github.comments_on(PR) if c["id"] != other]
+        assert ours["user"]["login"] == "octo-deployer"
+        assert github.operations().count("PATCH /api/v3/repos/octo/app/issues/comments/N") == 1
+
+
+def test_the_comment_beyond_the_first_page_is_updated_not_posted_again(
+    run_action, sim, github, pr_event
+):
+    for n in range(120):  # GitHub gives at most 100 a page
+        github.add_comment(PR, f"review {n}")
+    ours = github.add_comment(PR, marker(APP_ID, "pr-7") + "\nold", login="github-actions[bot]")
+
+    run = run_action(PREVIEW, job_env=env(github=github, event=pr_event))
+
+    assert run.exit_code == 0, run.log
+    [edited] = [c for c in github.comments_on(PR) if c["id"] == ours]
+    assert "| Preview |" in edited["body"]
+    assert len(github.comments_on(PR)) == 121
+    assert "POST /api/v3/repos/octo/app/issues/N/comments" not in github.operations()
+
+
+def test_a_spent_rate_limit_is_waited_out_and_retried(run_action, sim, github, pr_event):
+    github.rate_limit("primary", seconds=0)  # reset now
+    github.rate_limit("secondary", seconds=0)
+
+    run = run_action({**OFF, "github-token": TOKEN}, job_env=env(github=github, event=pr_event))
+
+    assert run.exit_code == 0, run.log
+    assert not run.commands.named("warning"), run.log
+    assert [r.status for r in github.requests][:3] == [403, 403, 200]
+    assert len(github.comments_on(PR)) == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "status"), [("primary", 403), ("secondary", 403), ("primary", 429)]
+)
+def test_a_rate_limit_that_outlasts_the_retries_says_rate_limited(  # noqa: PLR0917
+    run_action, sim, github, pr_event, kind, status
+):
+    github.rate_limit(kind, times=10, seconds=3600, status=status)  # an hour off: not worth it
+
+    run = run_action({**OFF, "github-token": TOKEN}, job_env=env(github=github, event=pr_event))
+
+    assert run.exit_code == 0, run.log
+    [warning] = [c.message for c in run.commands.named("warning")]
+    assert f"rate limited (HTTP {status}); GitHub asks to wait 60 min" in warning
+    assert "pull-requests: write" not in warning
+    assert len(github.requests) == 1  # no sleep of an hour, no attempt doomed to fail
+    assert github.comments_on(PR) == []
+
+
+def test_a_cancel_while_waiting_out_a_rate_limit_ends_the_run(
+    sim, github, pr_event, tmp_path, workspace
+):
+    """GitHub asks for 30 s; the runner's SIGTERM comes (it kills 7.5 s later): the
+    comment is given up at once."""
+    github.rate_limit("secondary", times=5, seconds=30)
+    files = RunnerFiles(tmp_path / "runner", workspace)
+    run_env = entrypoint_env(
+        sim, files, {**OFF, "github-token": TOKEN}, job_env=env(github=github, event=pr_event)
+    )
+    proc = start_entrypoint(run_env, workspace)
+    deadline = time.monotonic() + 30
+    while not github.requests:
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    time.sleep(0.5)  # asleep now, 30 s from the next attempt
+
+    proc.send_signal(signal.SIGTERM)
+    try:
+        out, _ = proc.communicate(timeout=7.5)  # the runner's SIGKILL comes after 7.5 s
+    finally:
+        proc.kill()
+
+    assert proc.returncode == 0, out  # the run's work was done: only the comment is given up
+    [warning] = CommandLog.parse(out).named("warning")
+    assert warning.message.endswith("after 1 attempt(s): cancelled."), out
+    assert len(github.requests) == 1, out  # no attempt after the cancel
+    assert github.comments_on(PR) == []
+    assert TOKEN not in shown_lines(out)
+
+
 def test_pr_comment_false_posts_nothing(run_action, sim, github, pr_event):
     run = run_action(
         {**OFF, "github-token": TOKEN, "pr-comment": "false"},
@@ -655,7 +774,7 @@ def test_a_previews_whole_life_counted(run_action, sim, cfn, github, pr_event, c
             "amplify:ListWebhooks": 1,
             "amplify:ListJobs": 1,
             "amplify:Webhook": 1,
-            "github:GET": 1,
+            "github:GET": 2,  # the comments, then whose the marked one is (GET /user)
             "github:PATCH": 1,
         }
     )
@@ -671,7 +790,7 @@ def test_a_previews_whole_life_counted(run_action, sim, cfn, github, pr_event, c
         "amplify:ListWebhooks": 1,
         "amplify:DeleteWebhook": 1,
         "amplify:DeleteBranch": 1,
-        "github:GET": 1,
+        "github:GET": 2,
         "github:PATCH": 1,
     }
     assert cfn.status(arn) == "DELETE_COMPLETE" and sim.branch(APP_ID, "pr-7") is None

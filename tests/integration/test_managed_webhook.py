@@ -68,3 +68,20 @@ def test_a_refusal_of_the_actions_own_webhook_never_advises_dropping_webhook_url
     assert "webhook-url" not in error
     assert sim.count("ListWebhooks") == 2  # looked it up again once: the same one
     assert sim.count("Webhook") == 1
+
+
+def test_a_created_webhook_missing_from_the_listing_is_masked_before_anything_else(run_action, sim):
+    """ListWebhooks right after CreateWebhook may not list the new webhook yet: the
+    URL CreateWebhook answered is the one masked, before any line after the create."""
+    sim.list_new_webhooks_late(times=5)
+
+    run = run_action(OFF)
+
+    assert run.exit_code == 0, run.log
+    (made,) = [w for w in sim.webhooks(APP_ID) if w["description"] == MARK]
+    assert run.outputs["webhook-created"] == "true" and sim.count("Webhook") == 1
+    lines = run.stdout.splitlines()
+    mask = lines.index(f"::add-mask::{made['webhookUrl']}")
+    said = [i for i, line in enumerate(lines) if "::add-mask::" not in line]
+    first_after = next(i for i in said if made["webhookId"] in lines[i])  # "Webhook … (created)."
+    assert mask < first_after, run.stdout

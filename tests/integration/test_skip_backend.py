@@ -311,3 +311,53 @@ def test_the_benchmark_of_a_skipped_run_still_runs():
     assert proc.returncode in (0, 1), proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "round 1: deploying run" in proc.stdout
     assert "skipped/deploying = " in proc.stdout
+
+
+def test_a_change_in_a_folder_linked_into_amplify_deploys(run_action, sim, workspace):
+    (workspace / "shared").mkdir()
+    (workspace / "shared" / "schema.graphql").write_text("type Todo { id: ID! }\n")
+    (workspace / "amplify" / "shared").symlink_to("../shared", target_is_directory=True)
+    deployed(run_action, sim, workspace)
+
+    (workspace / "shared" / "schema.graphql").write_text("type Todo { id: ID! done: Boolean }\n")
+    run = run_action(SKIP)
+
+    assert run.exit_code == 0, run.log
+    assert run.outputs["backend-skipped"] == "false"
+    assert len(run.ampx_calls()) == 1
+
+
+def test_a_link_in_amplify_that_leaves_the_project_stops_the_run_before_anything(
+    run_action, sim, workspace, tmp_path
+):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "schema.graphql").write_text("type Todo { id: ID! }\n")
+    (workspace / "amplify" / "types").symlink_to(outside, target_is_directory=True)
+
+    run = run_action(SKIP)
+
+    assert run.exit_code != 0
+    (error,) = run.commands.named("error")
+    assert f"`amplify/types` is a link to `{outside}`, outside the project" in error.message
+    assert run.ampx_calls() == []
+    assert "npm ci" not in run.stdout
+    assert not {"TagResource", "UntagResource"} & set(sim.operations())
+
+
+def test_node_modules_and_amplify_outputs_matched_by_backend_paths_do_not_count(
+    run_action, sim, workspace
+):
+    (workspace / "shared" / "node_modules" / "x").mkdir(parents=True)
+    (workspace / "shared" / "schema.graphql").write_text("type Todo { id: ID! }\n")
+    inputs = {**SKIP, "backend-paths": "shared/**\n*.json"}
+    first = run_action(inputs)
+    assert first.outputs["backend-deployed"] == "true"
+    assert (workspace / "amplify_outputs.json").is_file()  # written by the deploy, matches *.json
+
+    (workspace / "shared" / "node_modules" / "x" / "index.js").write_text("// reinstalled\n")
+    run = run_action(inputs)
+
+    assert run.exit_code == 0, run.log
+    assert run.outputs["backend-skipped"] == "true"
+    assert run.ampx_calls() == []

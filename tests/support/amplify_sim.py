@@ -591,6 +591,9 @@ class AmplifySimulator(LocalServer):
         self.verbose = verbose
         self.rejected_access_keys: set[str] = set()
         self.job_appear_delay: float = 0.0
+        # ListWebhooks is eventually consistent: see `list_new_webhooks_late`.
+        self._webhooks_listed_late = 0
+        self._webhooks_listed_before: set[str] = set()
         self._lock = threading.RLock()
         self._stop_event = threading.Event()
         self._server: _Server | None = None
@@ -771,6 +774,13 @@ class AmplifySimulator(LocalServer):
             if (app_id, branch) not in self._branches:
                 raise ValueError(f"unknown branch {branch!r} of app {app_id!r}")
             return self._create_webhook(app_id, branch, description, create_time)
+
+    def list_new_webhooks_late(self, times: int) -> None:
+        """The next ``times`` ListWebhooks leave out webhooks created from now on, as
+        an eventually consistent listing does right after CreateWebhook."""
+        with self._lock:
+            self._webhooks_listed_late = times
+            self._webhooks_listed_before = set(self._webhooks)
 
     def add_job(
         self,
@@ -1339,7 +1349,11 @@ class AmplifySimulator(LocalServer):
     def _op_list_webhooks(self, call: _Call) -> _OpResult:
         app_id = call.params["appId"]
         self._app(app_id)
-        items = [copy.deepcopy(h.data) for h in self._sorted_webhooks(app_id)]
+        hooks = self._sorted_webhooks(app_id)
+        if self._webhooks_listed_late > 0:
+            self._webhooks_listed_late -= 1
+            hooks = [h for h in hooks if h.data["webhookId"] in self._webhooks_listed_before]
+        items = [copy.deepcopy(h.data) for h in hooks]
         page, token = self._paginate("webhooks", items, call.query)
         result: JsonDict = {"webhooks": page}
         if token:
