@@ -38,6 +38,7 @@ GROUPS = {"container": "engine", "act": "engine", "release": "engine"}
 assert Path(support.__file__).parent == TESTS / "support", support.__file__
 
 
+@pytest.hookimpl(optionalhook=True)  # without xdist (the image's Python) it is not called
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`-n auto`: twice the cores. The tests mostly wait (on the entrypoint they start,
     npm, a simulator's scripted delays), so one worker per core leaves cores idle."""
