@@ -15,18 +15,28 @@ import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ampaction import inputs, ownership, pr_comment
+from ampaction import inputs, ownership
 from ampaction.cancellation import Cancellation
-from ampaction.commands import Command, deploy, teardown
+from ampaction.commands import Command, deploy
 from ampaction.errors import ActionError, BadInputs
 from ampaction.inputs import Settings
 from ampaction.report import Report
 from ampaction.workflow import Workflow
 
+
+def _teardown(
+    settings: Settings, workflow: Workflow, cancellation: Cancellation, report: Report
+) -> None:
+    """Imported when picked: a deploy does not load what only teardown uses."""
+    from ampaction.commands import teardown  # noqa: PLC0415
+
+    teardown.run_teardown(settings, workflow, cancellation, report)
+
+
 # The `command` input's values (`inputs.COMMANDS`), each to its story.
 COMMANDS: dict[str, Command] = {
     "deploy": deploy.run_deploy,
-    "teardown": teardown.run_teardown,
+    "teardown": _teardown,
 }
 
 
@@ -106,7 +116,11 @@ def _comment(
     settings: Settings, workflow: Workflow, report: Report, cancellation: Cancellation
 ) -> None:
     """Best effort, whatever happens in it: a comment never fails the run."""
+    if settings.pull_request_number is None:
+        return  # not a pull request: the GitHub client is not even imported
     try:
+        from ampaction import pr_comment  # noqa: PLC0415
+
         pr_comment.update_pr_comment(settings, workflow, report, cancellation)
     except Exception as e:  # best effort by contract
         workflow.warning(

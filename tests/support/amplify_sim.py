@@ -203,7 +203,10 @@ class RequestRecord:
     """One request as the simulator saw it, so tests can assert on what a client sent.
 
     ``status`` is the HTTP status answered, or ``None`` when the connection was dropped
-    without a response.  ``time`` comes from the simulator's (possibly fake) clock.
+    without a response.  ``time`` comes from the simulator's (possibly fake) clock;
+    ``received`` and ``answered`` are the real monotonic clock's, at arrival and at the
+    answer: two requests were handled at the same time when each arrived before the
+    other was answered (`overlapped`).
     """
 
     operation: str
@@ -215,6 +218,12 @@ class RequestRecord:
     status: int | None
     time: float
     access_key: str | None = None
+    received: float = 0.0
+    answered: float = 0.0
+
+    def overlapped(self, other: RequestRecord) -> bool:
+        """Whether the two were in the server at the same time (sent concurrently)."""
+        return self.received < other.answered and other.received < self.answered
 
     def header(self, name: str) -> str | None:
         """Case-insensitive header lookup (HTTP header names are case-insensitive)."""
@@ -582,8 +591,12 @@ class AmplifySimulator(LocalServer):
         clock: Clock = time.time,
         default_page_size: int = MAX_RESULTS_LIMIT,
         verbose: bool = False,
+        latency: float = 0.0,
     ) -> None:
         self.host = host
+        # Seconds every request waits before it is handled: the round trip from a runner
+        # to the region (benchmarks/trigger.py uses 80 ms, as to us-east-1).
+        self.latency = latency
         self._requested_port = port
         self.clock: Clock = clock
         self.default_page_size = default_page_size
@@ -958,6 +971,9 @@ class AmplifySimulator(LocalServer):
         query_lists: dict[str, list[str]] | None = None,
     ) -> tuple[int, JsonDict | bytes, dict[str, str]] | None:
         """Process one HTTP request; ``None`` means drop the connection unanswered."""
+        received = time.monotonic()
+        if self.latency:
+            self._stop_event.wait(self.latency)
         parts = path.strip("/").split("/") if path.strip("/") else []
         operation, params = "Unknown", {}
         for route in _ROUTES:
@@ -1031,6 +1047,8 @@ class AmplifySimulator(LocalServer):
             status=None if response is None else response[0],
             time=self.clock(),
             access_key=access_key,
+            received=received,
+            answered=time.monotonic(),
         )
         with self._lock:
             self._requests.append(record)

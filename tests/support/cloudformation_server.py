@@ -21,6 +21,7 @@ runs and really removes them.
 from __future__ import annotations
 
 import io
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -61,9 +62,10 @@ Resources:
 
 
 class _LoggingServer(ThreadedMotoServer):
-    """ThreadedMotoServer whose app records each request's CloudFormation action."""
+    """ThreadedMotoServer whose app records each request's action (CloudFormation's, SSM's,
+    STS's) and its body."""
 
-    def __init__(self, log: Callable[[str], None], denied: dict[str, set[str] | None]):
+    def __init__(self, log: Callable[[str, str], None], denied: dict[str, set[str] | None]):
         super().__init__("127.0.0.1", 0, verbose=False)
         self._log = log
         self._denied = denied
@@ -84,9 +86,10 @@ class _LoggingServer(ThreadedMotoServer):
             )[0]
             # Only the action's own calls (its user agent): not the tests' setup and checks.
             if "ampaction/" in environ.get("HTTP_USER_AGENT", ""):
-                log(action)
+                log(action, body.decode("utf-8", "replace"))
                 stacks = denied.get(action, ())
                 if stacks is None or (form.get("StackName") or [""])[0] in stacks:
+                    return _access_denied(action, start_response, json_protocol=bool(target))
                     return _access_denied(action, start_response)
             return app(environ, start_response)
 
@@ -97,8 +100,17 @@ class _LoggingServer(ThreadedMotoServer):
         self._server.serve_forever()
 
 
-def _access_denied(action: str, start_response: Any) -> list[bytes]:
-    """CloudFormation's answer to a role without the permission (query protocol, 403)."""
+def _access_denied(action: str, start_response: Any, *, json_protocol: bool) -> list[bytes]:
+    """What AWS answers a role without the permission: a JSON-protocol service (SSM) an
+    AccessDeniedException, CloudFormation (query protocol) a 403 AccessDenied."""
+    if json_protocol:
+        body = json.dumps({
+            "__type": "AccessDeniedException",
+            "message": f"User: arn:aws:sts::{ACCOUNT_ID}:assumed-role/deploy/ci is not authorized "
+            f"to perform: ssm:{action} because no identity-based policy allows the ssm:{action} action",
+        }).encode()  # fmt: skip
+        start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.1")])
+        return [body]
     body = (
         '<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">'
         "<Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: "
@@ -128,7 +140,7 @@ class CloudFormationServer:
 
     def __init__(self, seconds_per_resource: float = 0.05):
         self.seconds_per_resource = seconds_per_resource
-        self._requests: list[str] = []
+        self._requests: list[tuple[str, str]] = []
         self._lock = threading.Lock()
         self._denied: dict[str, set[str] | None] = {}
         self._server = _LoggingServer(self._record, self._denied)
@@ -219,17 +231,33 @@ class CloudFormationServer:
         finally:
             self._hold.set()
 
+    def set_status(self, stack_id: str, status: str) -> None:
+        """Put the stack in a status moto's own calls never leave it in (UPDATE_IN_PROGRESS,
+        UPDATE_ROLLBACK_FAILED, ...), as another deploy or a failed one would."""
+        for backend in cfn_models.cloudformation_backends[ACCOUNT_ID].values():
+            stack = backend.stacks.get(stack_id)
+            if stack is not None:
+                stack.status = status
+                return
+        raise KeyError(stack_id)
+
     @property
     def requests(self) -> list[str]:
+        """The action's own calls, in order: their actions' names (`DescribeStacks`)."""
         with self._lock:
-            return list(self._requests)
+            return [action for action, _ in self._requests]
+
+    def bodies(self, action: str) -> list[str]:
+        """The request bodies of the action's calls of `action`."""
+        with self._lock:
+            return [body for name, body in self._requests if name == action]
 
     def count(self, action: str) -> int:
         return self.requests.count(action)
 
-    def _record(self, action: str) -> None:
+    def _record(self, action: str, body: str) -> None:
         with self._lock:
-            self._requests.append(action)
+            self._requests.append((action, body))
 
     # -- the asynchronous delete ---------------------------------------------
 
