@@ -4,8 +4,9 @@ to wait until one answers, and to stop it with the end of a `with` block.
 - `LocalServer`: the `with` protocol over `start` (returns the server) and `stop`.
 - `ThreadedHTTP`: an HTTP server bound at once (its `url` is known before it
   serves) whose handler threads are daemons, serving in a daemon thread: the
-  GitHub server and the npm registry spy. The Amplify simulator starts and stops
-  its own server with `serve_in_thread` and `stop_serving`.
+  GitHub server, the Gen 3 server and the npm registry spy. The Amplify
+  simulator starts and stops its own server with `serve_in_thread` and
+  `stop_serving`.
 - `free_port` and `wait_until_answers`: for a server in another process (the
   container registry), which must be given a port and waited for.
 """
