@@ -10,17 +10,15 @@ from __future__ import annotations
 import io
 import json
 import signal
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from support import aws_server
-from support.action import APP_ID, CREDENTIALS, ROOT
+from support.action import APP_ID, CREDENTIALS
 from support.cloudformation_server import CloudFormationServer
-from support.entrypoint import entrypoint_env
+from support.entrypoint import entrypoint_env, start_entrypoint
 from support.github_server import GitHubServer
 from support.hygiene import shown_lines
 from support.runner import CommandLog, RunnerFiles
@@ -491,14 +489,7 @@ def test_cancelled_mid_delete_keeps_the_branch(sim, cfn, tmp_path, workspace):
         sim, files, {"command": "teardown", "branch": "feature/slow"}, job_env=env(cfn)
     )
     with cfn.hold_deletes():
-        proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "entrypoint.py")],
-            env=run_env,
-            cwd=workspace,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        proc = start_entrypoint(run_env, workspace)
         deadline = time.monotonic() + 30
         while cfn.status(arn) != "DELETE_IN_PROGRESS":
             assert time.monotonic() < deadline and proc.poll() is None
@@ -689,14 +680,7 @@ def test_a_cancel_while_waiting_out_a_rate_limit_ends_the_run(
     github.rate_limit("secondary", times=5, seconds=30)
     files = RunnerFiles(tmp_path / "runner", workspace)
     run_env = entrypoint_env(sim, files, COMMENT_ONLY, job_env=env(github=github, event=pr_event))
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "entrypoint.py")],
-        env=run_env,
-        cwd=workspace,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = start_entrypoint(run_env, workspace)
     deadline = time.monotonic() + 30
     while not github.requests:
         assert time.monotonic() < deadline and proc.poll() is None

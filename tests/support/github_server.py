@@ -29,9 +29,11 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from support.local_server import ThreadedHTTP
 
 _LIST = re.compile(r"/repos/([^/]+/[^/]+)/issues/(\d+)/comments$")
 _ONE = re.compile(r"/repos/([^/]+/[^/]+)/issues/comments/(\d+)$")
@@ -52,7 +54,7 @@ class Request:
     at: float = 0.0  # time.time() when it was answered
 
 
-class GitHubServer:
+class GitHubServer(ThreadedHTTP):
     def __init__(self, token: str, repository: str = "octo/app", login: str | None = None):
         self.token = token
         self.repository = repository
@@ -66,21 +68,7 @@ class GitHubServer:
         self._failures: list[tuple[int, dict[str, str], str]] = []
         self._next_id = 1000
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self) -> GitHubServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        super().__init__(_handler(self))
 
     def forbid(self) -> None:
         self.forbidden = True
