@@ -40,8 +40,11 @@ class PackageManager:
             return [*self.bin_prefix, "ampx", *args]
         command = [node, str(script), *args]
         if self.name == "npm":
-            # `npx --call` runs a command line and resolves no package name.
-            return [*self.exec_prefix, shlex.join(command)]
+            # `npx --call` runs a command line and resolves no package name. npx also
+            # exports its `--call` as `npm_config_call`, and every `npx` the CLI runs
+            # itself (the CDK bundles functions with `npx esbuild`) would take it and
+            # fail (EUSAGE): the command drops it first.
+            return [*self.exec_prefix, shlex.join(["env", "-u", "npm_config_call", *command])]
         return [*self.exec_prefix, *command]
 
     @property

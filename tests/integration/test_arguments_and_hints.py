@@ -31,6 +31,8 @@ def test_the_deploy_runs_the_projects_cli_file_through_npx_offline(run_action, s
     words = shlex.split(line.removeprefix("$ "))
     assert words[0].endswith("/npx") and words[1:4] == ["--offline", "--no-install", "--call"]
     call = shlex.split(words[4])
+    assert call[:3] == ["env", "-u", "npm_config_call"]
+    call = call[3:]
     assert call[0].endswith("/node")
     assert call[1:] == [
         str(script.resolve()),
@@ -40,6 +42,18 @@ def test_the_deploy_runs_the_projects_cli_file_through_npx_offline(run_action, s
         "--app-id",
         APP_ID,
     ]
+
+
+def test_the_cli_can_run_npx_itself(run_action, sim):
+    # The real CLI bundles functions with `npx esbuild`: npx's own `--call` must not
+    # reach it through the environment (`npm_config_call`), or that npx fails with
+    # EUSAGE and every backend with a function fails to synthesize.
+    run = run_action({"trigger-frontend": "false"})
+
+    assert run.exit_code == 0, run.log
+    (call,) = run.ampx_calls()
+    assert "npm_config_call" not in call["env"]
+    assert call["env"]["npm_config_user_agent"].startswith("npm/")
 
 
 def test_a_suggested_command_quotes_a_branch_a_shell_would_split(run_action, sim):
