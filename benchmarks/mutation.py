@@ -8,8 +8,15 @@ Each mutant below is one small change to `ampaction/` that breaks something a
 user relies on. For each, a copy of the repository gets the change and the fast
 tests run on it (`tests/unit` and `tests/integration`, `-x`): a failing test
 kills the mutant; a mutant every test passes with survives, and names a promise
-no test checks. Score = killed / (killed + survived). Too slow for `.ci/run`
-(each survivor costs a full run of the fast tests): run it by hand.
+no test checks. Score = killed / (killed + survived).
+
+The fast tests run in two rounds per mutant, so a kill rarely waits for unrelated
+files: first the likely killers (the mutant's optional `tests` hint, then every
+test file that imports the mutated module or is named after it), and, only if
+they all pass, every other fast test file. Either round failing kills the
+mutant, so the verdict is the one a single run of all the fast tests would give.
+Too slow for `.ci/run` (each survivor still costs a full run of the fast tests):
+run it by hand, `--jobs 2` or more on a machine with the cores.
 
 A mutant finds its place by a snippet of source, not a line number, so it keeps
 working while code moves. A snippet found nowhere (the code was rewritten) or
@@ -21,11 +28,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -54,6 +63,7 @@ class Mutant:
     old: str  # a snippet found exactly once in the file
     new: str
     breaks: str  # the promise a user relies on that this breaks
+    tests: str = ""  # optional: space-separated test files to run first (the likely killers)
 
 
 M = Mutant
@@ -64,7 +74,7 @@ MUTANTS = [
     M("wait.py", "appear_by = start + min(APPEAR_SECONDS, timeout_seconds)", "appear_by = start", "a job that shows up a few polls late is still found"),
     M("wait.py", "POLL_SECONDS = 15.0", "POLL_SECONDS = 1.0", "a 10-minute build costs at most 40 calls"),
     M("amplify.py", 'if job.get("jobType") == WEBHOOK_JOB and _job_number', "if _job_number", "RELEASE or MANUAL jobs are never taken for the triggered build"),
-    M("amplify.py", "_job_number(job) > job_id", "_job_number(job) >= 0", "a job from before the trigger is never taken for ours"),
+    M("amplify.py", "_job_number(job) > job_id", "_job_number(job) >= 0", "a job from before the trigger is never taken for ours", tests="tests/integration/test_trigger_attribution.py"),
     M("aws.py", '"total_max_attempts": self.max_attempts}', '"total_max_attempts": 1}', "AWS calls survive throttling and 5xx, up to max-attempts"),
     M("aws.py", 'if not ({"AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE"} & self._env.keys()):', "if True:", "a user's own AWS_MAX_ATTEMPTS is respected"),
     M("aws.py", "if code in _CREDENTIAL_CODES:", "if False:", "rejected credentials say so and name configure-aws-credentials"),
@@ -79,15 +89,15 @@ MUTANTS = [
     M("trigger.py", "allow_redirects=False", "allow_redirects=True", "the webhook POST is never redirected elsewhere"),
     M("webhook.py", '(w.get("description") or "") == description', "True", "only webhooks carrying the marker are reused"),
     M("webhook.py", 'w.get("webhookId", "")))', 'w.get("webhookId", "")), reverse=True)', "every run picks the same (oldest) webhook"),
-    M("webhook.py", 'amplify.delete_webhook(made["webhookId"])', "pass", "concurrent runs converge on one webhook"),
+    M("webhook.py", 'amplify.delete_webhook(made["webhookId"])', "pass", "concurrent runs converge on one webhook", tests="tests/integration/test_managed_webhook.py"),
     M("inputs.py", 'given.append(arg.split("=", 1)[1])', "pass", "--webhook-url=URL (flag with `=`) is masked first"),
     M("inputs.py", "given.append(argv[i + 1])", "pass", "--webhook-url URL is masked first"),
-    M("inputs.py", "if not _APP_ID.fullmatch(value):", "if False:", "a malformed app-id is named before anything happens"),
-    M("inputs.py", "if path != workspace and workspace not in path.parents:", "if False:", "a folder outside the workspace is refused"),
+    M("inputs.py", "if not _APP_ID.fullmatch(value):", "if False:", "a malformed app-id is named before anything happens", tests="tests/integration/test_bad_input.py"),
+    M("inputs.py", "if path != workspace and workspace not in path.parents:", "if False:", "a folder outside the workspace is refused", tests="tests/integration/test_bad_input.py"),
     M("process.py", 'child = {k: v for k, v in env.items() if not k.startswith("INPUT_")}', "child = dict(env)", "install scripts never see the inputs (the webhook URL)"),
     M("process.py", 'child.setdefault("AMPLIFY_DISABLE_TELEMETRY", "1")', "pass", "the CLI's telemetry is off unless the job says otherwise"),
     M("process.py", 'child["AWS_REGION"] = region', "pass", "the CLI deploys to the region the action was given"),
-    M("inputs.py", 'if v("wait-for-frontend") and v("trigger-frontend") is False:', "if False:", "waiting without triggering is refused"),
+    M("inputs.py", 'if v("wait-for-frontend") and v("trigger-frontend") is False:', "if False:", "waiting without triggering is refused", tests="tests/integration/test_bad_input.py"),
     M("deploy.py", "if finished.exit_code != 0:", "if finished.exit_code > 1:", "a child exiting 1 fails the run"),
     M("deploy.py", "exit_code=finished.exit_code if 0 < finished.exit_code < 256 else 1,", "exit_code=1,", "a failed deploy exits with the CLI's own exit code"),
     M("deploy.py", 'args.append("--debug")', "pass", "debug: true passes --debug to the CLI"),
@@ -237,8 +247,52 @@ def test_files(tree: Path) -> list[str]:
     return sorted(chosen, key=lambda f: f in SLOW_LAST)  # stable: otherwise as listed
 
 
-def pytest_command(tree: Path) -> list[str]:
-    return [sys.executable, "-B", "-m", "pytest", "-x", "-q", *test_files(tree)]
+# An import of ampaction: `import ampaction.x`, `from ampaction.x import y`, or
+# `from ampaction import (a, b)` over several lines.
+_IMPORT = re.compile(r"^\s*(?:from|import)\s+ampaction\b[^\n(]*(?:\([^)]*\))?[^\n]*", re.M)
+
+
+def mentions(source: str, module: str) -> bool:
+    """Whether test source imports `module` (a path under ampaction/, e.g. "commands/deploy.py")."""
+    parts = module.removesuffix(".py").split("/")
+    dotted, stem = ".".join(parts), parts[-1]
+    for found in _IMPORT.finditer(source):
+        words = re.sub(r"[\s(),]+", " ", re.sub(r"#[^\n]*", "", found.group(0)))
+        if f"ampaction.{dotted}" in words or re.search(rf"\bimport\b.*\b{stem}\b", words):
+            return True
+    return False
+
+
+def clues(snippet: str) -> set[str]:
+    """Words of a snippet a test that checks it likely names: string literals, CONSTANTS."""
+    quoted = re.findall(r"[\"']([^\"'\n]{4,})[\"']", snippet)
+    return set(quoted) | set(re.findall(r"\b[A-Z][A-Z0-9_]{3,}\b", snippet))
+
+
+# Test file -> mutants it killed so far in this run: the second round tries the
+# best killers first (the order changes only the time, never the verdict).
+KILLS: Counter[str] = Counter()
+
+
+def rounds(mutant: Mutant, tree: Path) -> tuple[list[str], list[str]]:
+    """(likely killers, the rest): the fast test files split in the two rounds a mutant gets."""
+    files = test_files(tree)
+    stem, words = Path(mutant.file).stem, clues(mutant.old)
+    hinted = [f for f in mutant.tests.split() if f in files]
+    likely, named = [], []
+    for f in (f for f in files if f not in hinted):
+        source = (tree / f).read_text(encoding="utf-8")
+        if Path(f).stem.startswith(f"test_{stem}") or mentions(source, mutant.file):
+            likely.append(f)
+        elif any(word in source for word in words):
+            named.append(f)
+    first = hinted + likely + named
+    rest = [f for f in files if f not in first]
+    return first, sorted(rest, key=lambda f: -KILLS[f])
+
+
+def pytest_command(files: list[str]) -> list[str]:
+    return [sys.executable, "-B", "-m", "pytest", "-x", "-q", *files]
 
 
 def test_env() -> dict[str, str]:
@@ -247,12 +301,12 @@ def test_env() -> dict[str, str]:
     return env
 
 
-def run_tests(tree: Path, timeout: float) -> tuple[str, float, str]:
-    """(passed | failed | timeout | error, seconds, last lines) of the fast tests in `tree`."""
+def run_tests(tree: Path, timeout: float, files: list[str] | None = None) -> tuple[str, float, str]:
+    """(passed | failed | timeout | error, seconds, last lines) of `files` (default: all the fast tests)."""
     start = time.monotonic()
     try:
         done = subprocess.run(
-            pytest_command(tree),
+            pytest_command(test_files(tree) if files is None else files),
             cwd=tree,
             env=test_env(),
             capture_output=True,
@@ -268,6 +322,20 @@ def run_tests(tree: Path, timeout: float) -> tuple[str, float, str]:
     # Which test caught it (`-ra` lists it), else the last words of the run.
     failed = [line.split(" - ")[0] for line in lines if line.startswith(("FAILED ", "ERROR "))]
     return verdict, took, failed[0] if failed else "\n".join(lines[-3:])
+
+
+def run_rounds(mutant: Mutant, tree: Path, timeout: float) -> tuple[str, float, str]:
+    """The fast tests on a mutated `tree`, likely killers first; the rest only if they pass."""
+    took = 0.0
+    result, tail = "passed", ""
+    for files in rounds(mutant, tree):
+        if not files:
+            continue
+        result, seconds, tail = run_tests(tree, max(1.0, timeout - took), files)
+        took += seconds
+        if result != "passed":
+            break
+    return result, took, tail
 
 
 @contextmanager
@@ -288,7 +356,7 @@ def try_mutant(mutant: Mutant, tree: Path, timeout: float) -> Outcome:
     original = path.read_text(encoding="utf-8")
     path.write_text(original.replace(mutant.old, mutant.new, 1), encoding="utf-8")
     try:
-        result, took, tail = run_tests(tree, timeout)
+        result, took, tail = run_rounds(mutant, tree, timeout)
     finally:
         path.write_text(original, encoding="utf-8")
     verdict = {"failed": "killed", "passed": "survived"}.get(result, result)
@@ -370,6 +438,8 @@ def main() -> int:
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
             for future in as_completed([pool.submit(one, m) for m in chosen]):
                 outcomes.append(future.result())
+                if outcomes[-1].verdict == "killed":
+                    KILLS[outcomes[-1].detail.removeprefix("FAILED ").split("::")[0]] += 1
                 show(outcomes[-1], len(outcomes), len(chosen))
     return summary(outcomes, time.monotonic() - start)
 
