@@ -20,20 +20,16 @@ runs and really removes them.
 
 from __future__ import annotations
 
-import io
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import parse_qs
 
 import boto3
-import requests
 from moto.cloudformation import models as cfn_models
-from moto.moto_server.threaded_moto_server import ThreadedMotoServer
-from moto.server import DomainDispatcherApplication, create_backend_app
-from werkzeug.serving import make_server
+
+from support.moto_server import MotoServer
 
 ACCOUNT_ID = "123456789012"  # moto's default account
 REGION = "us-east-1"
@@ -60,49 +56,6 @@ Resources:
 """
 
 
-class _LoggingServer(ThreadedMotoServer):
-    """ThreadedMotoServer whose app records each request's CloudFormation action."""
-
-    def __init__(self, log: Callable[[str], None]):
-        super().__init__("127.0.0.1", 0, verbose=False)
-        self._log = log
-
-    def _server_entry(self) -> None:
-        app = DomainDispatcherApplication(create_backend_app)
-        log = self._log
-
-        def logged(environ: dict[str, Any], start_response: Any) -> Any:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            body = environ["wsgi.input"].read(length) if length else b""
-            environ["wsgi.input"] = io.BytesIO(body)
-            form = parse_qs(body.decode("utf-8", "replace")) if body else {}
-            query = parse_qs(environ.get("QUERY_STRING", ""))
-            target = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
-            action = (
-                form.get("Action") or query.get("Action") or [target or environ["PATH_INFO"]]
-            )[0]
-            # Only the action's own calls (its user agent): not the tests' setup and checks.
-            if "ampaction/" in environ.get("HTTP_USER_AGENT", ""):
-                log(action)
-            return app(environ, start_response)
-
-        self._server = make_server(
-            self._ip_address, self._port, logged, True, request_handler=_handler()
-        )
-        self._server_ready_event.set()
-        self._server.serve_forever()
-
-
-def _handler() -> Any:
-    from moto.moto_server.werkzeug_app import MotoRequestHandler
-
-    class Quiet(MotoRequestHandler):  # type: ignore[misc]
-        def log_request(self, *args: Any) -> None:
-            """No access log on the test's stderr."""
-
-    return Quiet
-
-
 class CloudFormationServer:
     """moto on 127.0.0.1 with CloudFormation's asynchronous, fallible delete."""
 
@@ -110,7 +63,7 @@ class CloudFormationServer:
         self.seconds_per_resource = seconds_per_resource
         self._requests: list[str] = []
         self._lock = threading.Lock()
-        self._server = _LoggingServer(self._record)
+        self._server = MotoServer(self._record)
         self._failures: dict[tuple[str, str], str] = {}
         self._hold = threading.Event()
         self._hold.set()
@@ -121,7 +74,6 @@ class CloudFormationServer:
 
     def __enter__(self) -> CloudFormationServer:
         self._server.start()
-        requests.post(f"{self.url}/moto-api/reset", timeout=10)  # moto's state is per process
         self._original_delete = cfn_models.CloudFormationBackend.delete_stack
         server = self
 
@@ -140,8 +92,7 @@ class CloudFormationServer:
 
     @property
     def url(self) -> str:
-        host, port = self._server.get_host_and_port()
-        return f"http://{host}:{port}"
+        return self._server.url
 
     def client(self) -> Any:
         return boto3.client(
@@ -193,7 +144,9 @@ class CloudFormationServer:
     def count(self, action: str) -> int:
         return self.requests.count(action)
 
-    def _record(self, action: str) -> None:
+    def _record(self, action: str, user_agent: str, body: bytes) -> None:
+        if "ampaction/" not in user_agent:  # the action's own calls, not the tests' set-up
+            return
         with self._lock:
             self._requests.append(action)
 
