@@ -50,6 +50,8 @@ BOOTSTRAP_PARAMETER = "/cdk-bootstrap/hnb659fds/version"
 ASSETS_BUCKET = f"cdk-hnb659fds-assets-{ACCOUNT}-{REGION}"
 NPM_CACHE = ROOT / ".cache" / "npm"
 CLOSED_PORT = "http://127.0.0.1:9"
+# What the CLI and the action's checks call (the CLI makes no Amplify call).
+MOTO_SERVICES = ("STS", "SSM", "S3", "CLOUDFORMATION")
 GREETING_FILE = Path("amplify/functions/greet/greeting.ts")
 LIFE = {"branch": BRANCH, "skip-unchanged-backend": "true", "wait-for-frontend": "true"}
 # Whether the action checks the CDK bootstrap before the install (issue 19).
@@ -143,6 +145,8 @@ def job_env(moto: Moto, tmp_path: Path) -> dict[str, str]:
         Path(folder).mkdir(parents=True, exist_ok=True)
     return {
         "AWS_ENDPOINT_URL": moto.server.url,
+        # Named too: they win over AWS_ENDPOINT_URL, and conftest may point some elsewhere.
+        **{f"AWS_ENDPOINT_URL_{service}": moto.server.url for service in MOTO_SERVICES},
         # moto reads the bucket from a TemplateURL's path only when its host is localhost.
         "AWS_ENDPOINT_URL_S3_FOR_CLOUDFORMATION": f"http://localhost:{moto.server.port}",
         "AMPLIFY_DISABLE_TELEMETRY": "1",
