@@ -1,5 +1,6 @@
 """moto's server on 127.0.0.1 in this process, started and ready to answer, with a hook
-that sees each request's action first (the tests count calls with it).
+that sees each request's action first (the tests count calls with it, and may answer
+in moto's place).
 
 Shared by the tests that need AWS services moto has: `support.cloudformation_server`
 (teardown's stacks) and tests/realcli (the real CLI's whole deploy). moto keeps its
@@ -19,8 +20,11 @@ from moto.moto_server.werkzeug_app import MotoRequestHandler
 from moto.server import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 
-# (action, user agent, body): `DescribeStacks`, the caller's User-Agent, the raw body.
-RequestHook = Callable[[str, str, bytes], None]
+# An answer instead of moto's: status line, headers, body (e.g. an AccessDenied moto never gives).
+Answer = tuple[str, list[tuple[str, str]], bytes]
+# Sees (action, user agent, body) first: `DescribeStacks`, the caller's User-Agent, the raw
+# body. None lets moto answer.
+RequestHook = Callable[[str, str, bytes], Answer | None]
 
 
 class _Quiet(MotoRequestHandler):  # type: ignore[misc]
@@ -69,7 +73,11 @@ class MotoServer(ThreadedMotoServer):
                 if length:  # a chunked body (no length) is left for moto to read
                     body = environ["wsgi.input"].read(length)
                     environ["wsgi.input"] = io.BytesIO(body)
-                hook(action_of(environ, body), environ.get("HTTP_USER_AGENT", ""), body)
+                answer = hook(action_of(environ, body), environ.get("HTTP_USER_AGENT", ""), body)
+                if answer is not None:
+                    status, headers, content = answer
+                    start_response(status, headers)
+                    return [content]
             return app(environ, start_response)
 
         self._server = make_server(
