@@ -53,10 +53,13 @@ CLOSED_PORT = "http://127.0.0.1:9"
 # What the CLI and the action's checks call (the CLI makes no Amplify call).
 MOTO_SERVICES = ("STS", "SSM", "S3", "CLOUDFORMATION")
 GREETING_FILE = Path("amplify/functions/greet/greeting.ts")
+STACK = backend_stack_name(APP_ID, BRANCH)  # where the CLI deploys this branch's backend
 LIFE = {"branch": BRANCH, "skip-unchanged-backend": "true", "wait-for-frontend": "true"}
 # Whether the action checks the CDK bootstrap before the install (issue 19).
 HAS_BOOTSTRAP_CHECK = importlib.util.find_spec("ampaction.backend_checks") is not None
 BOOTSTRAP_CHECK_ABSENT = "the action has no CDK bootstrap check yet (ampaction/backend_checks.py)"
+# Whether teardown deletes the branch's secrets too (issue 19: `ampaction/ssm.py`).
+HAS_SECRETS = importlib.util.find_spec("ampaction.ssm") is not None
 
 
 class Moto:
@@ -182,16 +185,22 @@ def test_without_a_cdk_bootstrap_the_action_stops_before_the_install(
 
 def test_a_branch_life_deploy_change_skip_and_teardown(run_action, sim, moto, job_env, workspace):
     moto.bootstrap()
-    stack = backend_stack_name(APP_ID, BRANCH)
+    nested = _first_deploy(run_action, moto, job_env, workspace)
+    _change_the_function_and_deploy(run_action, moto, job_env, workspace)
+    _deploy_the_same_files(run_action, moto, job_env)
+    _teardown(run_action, sim, moto, job_env, nested)
 
-    # The first deploy creates the branch and its backend.
+
+def _first_deploy(run_action, moto: Moto, job_env, workspace: Path) -> set[str]:  # type: ignore[no-untyped-def]
+    """The branch is created, its backend deployed: the stack named as the action names it."""
     first = run_action({**LIFE, "create-branch": "true"}, job_env=job_env, timeout=600)
     print(f"\nfirst deploy: {first.seconds:.1f} s")
     assert first.exit_code == 0, first.log[-6000:]
     assert moto.writes() == ["CreateStack"]
-    assert moto.stacks()[stack] == "CREATE_COMPLETE"
-    nested = {n for n in moto.stacks() if n != stack}
-    assert nested, moto.stacks()  # storage and function in nested stacks
+    stacks = moto.stacks()
+    assert stacks.get(STACK) == "CREATE_COMPLETE", stacks
+    nested = {name for name in stacks if name != STACK}
+    assert nested, stacks  # storage and the function are nested stacks
     bucket = _outputs_file(workspace)["storage"]["bucket_name"]
     assert bucket in {b["Name"] for b in moto.client("s3").list_buckets()["Buckets"]}
     assert _outputs_file(workspace)["custom"]["greeting"] == "hello, first deploy"
@@ -201,8 +210,11 @@ def test_a_branch_life_deploy_change_skip_and_teardown(run_action, sim, moto, jo
     assert first.outputs["amplify-outputs"] == "amplify_outputs.json"
     assert first.outputs["frontend-triggered"] == "true"
     assert first.outputs["job-status"] == "SUCCEED"
+    return nested
 
-    # The function changes: deployed again, as an update, with the new output.
+
+def _change_the_function_and_deploy(run_action, moto: Moto, job_env, workspace: Path) -> None:  # type: ignore[no-untyped-def]
+    """The function's code changes: deployed again, as an update, with the new output."""
     greeting = workspace / GREETING_FILE
     greeting.write_text(
         greeting.read_text(encoding="utf-8").replace("first deploy", "second deploy"),
@@ -212,12 +224,14 @@ def test_a_branch_life_deploy_change_skip_and_teardown(run_action, sim, moto, jo
     print(f"changed function: {second.seconds:.1f} s")
     assert second.exit_code == 0, second.log[-6000:]
     assert moto.writes() == ["CreateStack", "UpdateStack"]
-    assert moto.stacks()[stack] == "UPDATE_COMPLETE"
+    assert moto.stacks()[STACK] == "UPDATE_COMPLETE"
     assert _outputs_file(workspace)["custom"]["greeting"] == "hello, second deploy"
     assert second.outputs["backend-deployed"] == "true"
     assert second.outputs["backend-skipped"] == "false"
 
-    # The same files again: skipped, and CloudFormation is not asked to change anything.
+
+def _deploy_the_same_files(run_action, moto: Moto, job_env) -> None:  # type: ignore[no-untyped-def]
+    """The same files again: skipped by the hash tag, nothing asked of CloudFormation."""
     third = run_action(LIFE, job_env=job_env, timeout=600)
     print(f"unchanged, skipped: {third.seconds:.1f} s")
     assert third.exit_code == 0, third.log[-6000:]
@@ -226,18 +240,37 @@ def test_a_branch_life_deploy_change_skip_and_teardown(run_action, sim, moto, jo
     assert f"ampx pipeline-deploy --branch {BRANCH}" not in third.log
     assert "npm ci" not in third.log
     assert moto.writes() == ["CreateStack", "UpdateStack"]
+
+
+def _teardown(run_action, sim, moto: Moto, job_env, nested: set[str]) -> None:  # type: ignore[no-untyped-def]
+    """The stacks first (branch and webhooks still there), then the webhooks, the branch."""
     webhooks = len(sim.webhooks(APP_ID))
     assert webhooks >= 1
-
-    # Teardown: the stacks first (branch and webhooks still there), then the webhooks, the branch.
+    secrets = _put_secrets(moto) if HAS_SECRETS else None
     gone = run_action({"branch": BRANCH, "command": "teardown"}, job_env=job_env, timeout=300)
     print(f"teardown: {gone.seconds:.1f} s")
     assert gone.exit_code == 0, gone.log[-6000:]
     assert moto.at_delete_stack[:1] == [{"branch": True, "webhooks": webhooks, "deletes": 0}]
     statuses = moto.stacks()
-    assert statuses[stack] == "DELETE_COMPLETE", statuses
-    assert {statuses[n] for n in nested} == {"DELETE_COMPLETE"}, statuses
+    assert statuses[STACK] == "DELETE_COMPLETE", statuses
+    assert {statuses[name] for name in nested} == {"DELETE_COMPLETE"}, statuses
     assert sim.webhooks(APP_ID) == []
     assert sim.branch(APP_ID, BRANCH) is None
     operations = sim.operations()
     assert operations.index("DeleteWebhook") < operations.index("DeleteBranch")
+    if secrets:
+        branch_secret, shared_secret = secrets
+        left = {p["Name"] for p in moto.client("ssm").describe_parameters()["Parameters"]}
+        assert branch_secret not in left
+        assert shared_secret in left  # the app's shared secrets are every branch's
+
+
+def _put_secrets(moto: Moto) -> tuple[str, str]:
+    """A secret of the branch's own, and one the app shares (as `ampx sandbox secret set`)."""
+    from ampaction import ssm  # type: ignore[attr-defined, unused-ignore]
+
+    own = f"{ssm.branch_secret_prefix(APP_ID, BRANCH)}/API_KEY"
+    shared = f"{ssm.shared_secret_prefix(APP_ID)}/API_KEY"
+    for name in (own, shared):
+        moto.client("ssm").put_parameter(Name=name, Value="s3cr3t", Type="SecureString")
+    return own, shared
