@@ -42,7 +42,9 @@ from support.moto_server import MotoServer
 
 from ampaction.cloudformation import backend_stack_name
 
-pytestmark = pytest.mark.timeout(900)
+# Generous: the first deploy (npm ci included) took 2 min here, and 6 min when the
+# machine was shared by several such runs.
+pytestmark = pytest.mark.timeout(1800)
 
 BRANCH = "feature/real-cli"
 ACCOUNT = "123456789012"  # moto's
