@@ -1,8 +1,10 @@
-"""What every AWS service the action calls shares: one boto3 client per service, built
+"""What every AWS service the action calls shares: one botocore client per service, built
 the same way, and AWS's errors translated into messages a user can act on.
 
-boto3 is imported on first use, so a run that never reaches AWS does not pay
-for it. Retries are stated here, not left to botocore's defaults (1.44 moved
+botocore is imported on first use, so a run that never reaches AWS does not pay
+for it; and botocore alone, not boto3: boto3's sessions import its S3 transfer
+manager (s3transfer and multiprocessing: some 60 modules) for nothing the
+action calls. Retries are stated here, not left to botocore's defaults (1.44 moved
 from `legacy`, 5 attempts, to `standard`, 3): `max-attempts` attempts in
 `standard` mode, which retries throttling (429 `LimitExceededException`,
 CloudFormation's `Throttling`), 5xx and dropped connections, and never
@@ -81,32 +83,39 @@ class AwsService:
         # retries of a throttled call can take minutes).
         self._cancellation = cancellation or Cancellation()
         self._client: Any = None
+        # Two calls made at the same time (`Cancellation.start`) share one client.
+        self._client_lock = threading.Lock()
 
     @property
     def client(self) -> Any:
-        if self._client is None:
-            import boto3  # noqa: PLC0415 - only runs that reach AWS pay for the import
-            from botocore.config import Config  # noqa: PLC0415
-
-            retries: dict[str, Any] = {}
-            if not ({"AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE"} & self._env.keys()):
-                retries = {"mode": "standard", "total_max_attempts": self.max_attempts}
-            config = Config(
-                retries=retries or None,  # type: ignore[arg-type]
-                connect_timeout=CONNECT_TIMEOUT,
-                read_timeout=READ_TIMEOUT,
-                user_agent_extra=USER_AGENT,
-            )
-            session = boto3.session.Session(region_name=self.region)
-            client = session.client(self.service, config=config)  # type: ignore[call-overload]
-            self._mask_credentials(session)  # before any request could log them
-            # Credentials from a role are refreshed during a long wait: mask each new set.
-            client.meta.events.register(
-                f"before-sign.{client.meta.service_model.endpoint_prefix}",
-                lambda **_: self._mask_credentials(session),
-            )
-            self._client = client
+        with self._client_lock:
+            if self._client is None:
+                self._client = self._new_client()
         return self._client
+
+    def _new_client(self) -> Any:
+        """A client of this service, as every call of the action's is made."""
+        import botocore.session  # noqa: PLC0415 - only runs that reach AWS pay for the import
+        from botocore.config import Config  # noqa: PLC0415
+
+        retries: dict[str, Any] = {}
+        if not ({"AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE"} & self._env.keys()):
+            retries = {"mode": "standard", "total_max_attempts": self.max_attempts}
+        config = Config(
+            retries=retries or None,  # type: ignore[arg-type]
+            connect_timeout=CONNECT_TIMEOUT,
+            read_timeout=READ_TIMEOUT,
+            user_agent_extra=USER_AGENT,
+        )
+        session = botocore.session.get_session()
+        client = session.create_client(self.service, region_name=self.region, config=config)
+        self._mask_credentials(session)  # before any request could log them
+        # Credentials from a role are refreshed during a long wait: mask each new set.
+        client.meta.events.register(
+            f"before-sign.{client.meta.service_model.endpoint_prefix}",
+            lambda **_: self._mask_credentials(session),
+        )
+        return client
 
     def _mask_credentials(self, session: Any) -> None:
         credentials = session.get_credentials()

@@ -4,7 +4,9 @@ Standard library only: the entrypoint installs this before importing the rest,
 because in the container the action is PID 1, which the kernel protects from
 any signal it has no handler for: a SIGTERM during the imports would be lost.
 Network calls run through `interruptibly`, so that a cancellation ends a wait
-on a slow answer within `POLL_SECONDS`, not when the server answers.
+on a slow answer within `POLL_SECONDS`, not when the server answers; `start`
+runs one in the background, so that two reads that do not depend on each other
+cost one round trip.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import subprocess
 import threading
 from collections.abc import Callable
 from types import FrameType
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from ampaction.errors import Cancelled
 
@@ -69,27 +71,46 @@ class Cancellation:
         library offers a way to interrupt a blocked socket read, and the runner
         kills the action 7.5 s after its SIGTERM.
         """
+        return self.start(call, what).result()
+
+    def start(self, call: Callable[[], T], what: str) -> Pending[T]:
+        """`call()` started now in a worker thread; its `result()` waits for it as
+        `interruptibly` does. A call whose result is never asked for is abandoned."""
         if self.requested:
             raise Cancelled(what)
-        outcome: list[T] = []
-        failure: list[BaseException] = []
-        done = threading.Event()
+        pending: Pending[T] = Pending(self, what)
+        threading.Thread(
+            target=pending.run, args=(call,), name=f"call: {what}", daemon=True
+        ).start()
+        return pending
 
-        def work() -> None:
-            try:
-                outcome.append(call())
-            except BaseException as e:  # handed to the caller's thread as is
-                failure.append(e)
-            finally:
-                done.set()
 
-        threading.Thread(target=work, name=f"call: {what}", daemon=True).start()
-        while not done.wait(POLL_SECONDS):
-            if self.requested:
-                raise Cancelled(what)
-        if failure:
-            raise failure[0]
-        return outcome[0]
+class Pending(Generic[T]):
+    """A call running in a worker thread (`Cancellation.start`)."""
+
+    def __init__(self, cancellation: Cancellation, what: str) -> None:
+        self._cancellation = cancellation
+        self._what = what
+        self._outcome: list[T] = []
+        self._failure: list[BaseException] = []
+        self._done = threading.Event()
+
+    def run(self, call: Callable[[], T]) -> None:
+        try:
+            self._outcome.append(call())
+        except BaseException as e:  # handed to the caller's thread as is
+            self._failure.append(e)
+        finally:
+            self._done.set()
+
+    def result(self) -> T:
+        """The call's result or its error, or `Cancelled` as soon as a cancellation comes."""
+        while not self._done.wait(POLL_SECONDS):
+            if self._cancellation.requested:
+                raise Cancelled(self._what)
+        if self._failure:
+            raise self._failure[0]
+        return self._outcome[0]
 
 
 def signal_group(child: subprocess.Popen[bytes], signum: int) -> None:

@@ -95,11 +95,11 @@ def deploy_backend(
     settings: Settings, pm: PackageManager, workflow: Workflow, cancellation: Cancellation
 ) -> Path | None:
     """Run `pipeline-deploy`; return the amplify_outputs file it wrote, if found."""
-    if not project.cli_installed(settings.working_directory):
-        raise project.missing_cli_error(
-            settings.shown(settings.working_directory), installed_checked=True
-        )
-    argv = pm.run_cli(*pipeline_deploy_args(settings))
+    script = project.cli_script(
+        settings.working_directory, settings.shown(settings.working_directory)
+    )
+    node = project.find_tool("node", settings.child_env)
+    argv = pm.run_cli(script, node, *pipeline_deploy_args(settings))
     _run(
         "deploy",
         "ampx pipeline-deploy",

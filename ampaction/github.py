@@ -1,17 +1,19 @@
-"""GitHub's REST API, through requests: the three calls of the pull-request comment.
+"""GitHub's REST API, through requests: the calls of the pull-request comment.
 
 The token is a secret (masked before anything is parsed, like the webhook
 URL): it goes in the `Authorization` header only, and no message here quotes
 a request. `GITHUB_API_URL` is honoured, so GitHub Enterprise Server works.
-Retries follow the webhook's rules: 429, 5xx and connection errors are tried
-again with backoff and jitter (`Retry-After` honoured), within `max-attempts`
-and a small time budget; any other answer is final.
+Retries follow the webhook's rules: 429, 5xx, a spent rate limit (GitHub
+answers it with a 403) and connection errors are tried again with backoff and
+jitter (`Retry-After` or the rate limit's reset honoured), within
+`max-attempts` and a small time budget; any other answer is final.
 """
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ampaction import __version__
@@ -23,6 +25,10 @@ BUDGET_SECONDS = 60.0  # every attempt of one call: a comment is not worth more
 PAGE_SIZE = 100  # GitHub's maximum per_page
 USER_AGENT = f"ampaction/{__version__}"
 MAX_PAGES = 30  # 3,000 comments: a pull request with more is not worth reading through
+# Who writes with an installation token such as `GITHUB_TOKEN` (GitHub and GitHub
+# Enterprise Server alike). Such a token cannot read `GET /user` (403).
+GITHUB_ACTIONS_BOT = "github-actions[bot]"
+SECONDARY_LIMIT_WAIT = 60.0  # GitHub: "wait at least one minute" when it names no time
 
 
 class GitHubError(ActionError):
@@ -44,11 +50,14 @@ class GitHub:
         *,
         max_attempts: int,
         sleep: Callable[[float], None] = time.sleep,
+        cancelled: Callable[[], bool] = lambda: False,
     ):
-        self.base = f"{api_url.rstrip('/')}/repos/{repository}"
+        self.api = api_url.rstrip("/")
+        self.base = f"{self.api}/repos/{repository}"
         self._token = token
         self.max_attempts = max_attempts
         self._sleep = sleep
+        self._cancelled = cancelled
 
     def issue_comments(self, number: int) -> list[dict[str, Any]]:
         """Every comment of issue or pull request `number`, oldest first."""
@@ -61,6 +70,27 @@ class GitHub:
             comments.extend(response.json())
             url = response.links.get("next", {}).get("url")
         return comments
+
+    def token_login(self) -> str:
+        """The login the token writes as: its user's, or `github-actions[bot]`.
+
+        `GET /user` names the user of a personal or OAuth token. An installation
+        token answers it with 403 "Resource not accessible by integration", and
+        that is how it is told apart (its `ghs_` prefix is a convention GitHub
+        may change, and Enterprise Server's older tokens lack it); the
+        installation token a workflow gets is `GITHUB_TOKEN`, whose comments are
+        `github-actions[bot]`'s. Another GitHub App's token writes as
+        `<app>[bot]`, which no call that token may make names: its comments
+        are then not recognised and a new one is posted, never a stranger's
+        edited. A spent rate limit is a `Retry`, never taken for this 403.
+        """
+        try:
+            response = self._request("GET", f"{self.api}/user", "read the token's user")
+        except GitHubError as e:
+            if e.status == 403:
+                return GITHUB_ACTIONS_BOT
+            raise
+        return str(response.json().get("login", ""))
 
     def create_comment(self, number: int, body: str) -> dict[str, Any]:
         url = f"{self.base}/issues/{number}/comments"
@@ -99,7 +129,15 @@ class GitHub:
             left = BUDGET_SECONDS - (time.monotonic() - start)
             if attempt == self.max_attempts or left <= 0:
                 break
+            if failure.retry_after is not None and failure.retry_after > left:
+                # Not worth sleeping on: say how long GitHub asks for instead.
+                minutes = math.ceil(failure.retry_after / 60)
+                failure = Retry(f"{failure.reason}; GitHub asks to wait {minutes} min")
+                break
             self._sleep(backoff_seconds(attempt, failure.retry_after, left))
+            if self._cancelled():
+                failure = Retry("cancelled")
+                break
         raise GitHubError(
             f"Could not {what} after {attempt} attempt(s): {failure.reason}.", status=0
         )
@@ -109,11 +147,34 @@ def _checked(response: Any, what: str) -> Any:
     status = int(response.status_code)
     if status < 300:
         return response
-    if status == 429 or status >= 500:
+    if status >= 500:
         raise Retry(f"HTTP {status}", retry_after_seconds(response.headers.get("Retry-After")))
     try:
         said = str(response.json().get("message", ""))[:200]
     except ValueError:
         said = ""
+    if status == 429 or (status == 403 and _rate_limited(response.headers, said)):
+        raise Retry(f"rate limited (HTTP {status})", _rate_limit_wait(response.headers, status))
     said = f" ({said.rstrip('.')})" if said else ""
     raise GitHubError(f"Could not {what}: HTTP {status}{said}.", status=status)
+
+
+def _rate_limited(headers: Mapping[str, str], said: str) -> bool:
+    """GitHub's 403 for a spent rate limit, primary or secondary, not for a permission."""
+    return (
+        headers.get("x-ratelimit-remaining") == "0"
+        or headers.get("retry-after") is not None
+        or "rate limit" in said.lower()
+    )
+
+
+def _rate_limit_wait(headers: Mapping[str, str], status: int) -> float | None:
+    """How long GitHub asks to wait: `retry-after`, else until `x-ratelimit-reset`; a
+    403 that names neither means at least a minute, a bare 429 the usual backoff."""
+    asked = retry_after_seconds(headers.get("retry-after"))
+    if asked is not None:
+        return asked
+    reset = headers.get("x-ratelimit-reset", "")
+    if headers.get("x-ratelimit-remaining") == "0" and reset.isascii() and reset.isdigit():
+        return max(0.0, int(reset) - time.time())
+    return SECONDARY_LIMIT_WAIT if status == 403 else None

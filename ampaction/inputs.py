@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -188,7 +186,13 @@ def under_working_directory(text: str, ctx: Context) -> str | None:
 
 
 def artifact(text: str, ctx: Context) -> Path | None:
-    """A built frontend, relative to `working-directory`: a non-empty folder, or a .zip file."""
+    """A built frontend, relative to `working-directory`: a folder or a .zip file that
+    `artifact.source_problem` finds fit to publish, and not the project itself."""
+    # Imported only for this input: a deploy without it loads neither.
+    import zipfile  # noqa: PLC0415
+
+    from ampaction.artifact import source_problem  # noqa: PLC0415
+
     value = text.strip()
     base = ctx.values.get("working-directory")
     if not value or base is None:
@@ -198,25 +202,17 @@ def artifact(text: str, ctx: Context) -> Path | None:
     path = _inside_workspace(ctx.workspace, str(base / value), shown=value)
     if not path.exists():
         raise Invalid(f"`{value}` does not exist in `working-directory`: build the frontend first.")
-    if path.is_file() and path.suffix.lower() == ".zip" and zipfile.is_zipfile(path):
-        return path
-    if not path.is_dir():
+    if not path.is_dir() and not (path.suffix.lower() == ".zip" and zipfile.is_zipfile(path)):
         raise Invalid(f"`{value}` is neither a folder nor a .zip file.")
-    return _checked_folder(path, value)
-
-
-def _checked_folder(path: Path, shown: str) -> Path:
-    has_file = False
-    for folder, dirs, files in os.walk(path):
-        for name in dirs + files:
-            if Path(folder, name).is_symlink():
-                link = Path(folder, name).relative_to(path)
-                raise Invalid(
-                    f"`{shown}` holds a symbolic link (`{link}`): upload real files only."
-                )
-        has_file = has_file or bool(files)
-    if not has_file:
-        raise Invalid(f"`{shown}` is an empty folder: build the frontend into it first.")
+    if path == base or path in base.parents:
+        # It holds package.json, amplify/, node_modules, and often .git and .env.
+        raise Invalid(
+            f"`{value}` is the project's own folder: point it at the folder your build "
+            "wrote (e.g. `dist`)."
+        )
+    problem = source_problem(path)
+    if problem:
+        raise Invalid(f"`{value}` {problem}.")
     return path
 
 

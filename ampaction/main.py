@@ -15,18 +15,28 @@ import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ampaction import inputs, ownership, pr_comment
+from ampaction import inputs, ownership
 from ampaction.cancellation import Cancellation
-from ampaction.commands import Command, deploy, teardown
+from ampaction.commands import Command, deploy
 from ampaction.errors import ActionError, BadInputs
 from ampaction.inputs import Settings
 from ampaction.report import Report
 from ampaction.workflow import Workflow
 
+
+def _teardown(
+    settings: Settings, workflow: Workflow, cancellation: Cancellation, report: Report
+) -> None:
+    """Imported when picked: a deploy does not load what only teardown uses."""
+    from ampaction.commands import teardown  # noqa: PLC0415
+
+    teardown.run_teardown(settings, workflow, cancellation, report)
+
+
 # The `command` input's values (`inputs.COMMANDS`), each to its story.
 COMMANDS: dict[str, Command] = {
     "deploy": deploy.run_deploy,
-    "teardown": teardown.run_teardown,
+    "teardown": _teardown,
 }
 
 
@@ -78,7 +88,7 @@ def main(
         workflow.error(report.failure.message, title=report.failure.title)
         code = 1
     if not cancellation.requested:  # the runner's grace period is for stopping, not commenting
-        _comment(settings, workflow, report)
+        _comment(settings, workflow, report, cancellation)
     _give_back_files(settings, workflow)
     report.write(workflow)
     return 1 if workflow.file_failed and code == 0 else code
@@ -102,10 +112,16 @@ def _give_back_files(settings: Settings, workflow: Workflow) -> None:
         )
 
 
-def _comment(settings: Settings, workflow: Workflow, report: Report) -> None:
+def _comment(
+    settings: Settings, workflow: Workflow, report: Report, cancellation: Cancellation
+) -> None:
     """Best effort, whatever happens in it: a comment never fails the run."""
+    if settings.pull_request_number is None:
+        return  # not a pull request: the GitHub client is not even imported
     try:
-        pr_comment.update_pr_comment(settings, workflow, report)
+        from ampaction import pr_comment  # noqa: PLC0415
+
+        pr_comment.update_pr_comment(settings, workflow, report, cancellation)
     except Exception as e:  # best effort by contract
         workflow.warning(
             f"Could not update the pull-request comment: {type(e).__name__}.",

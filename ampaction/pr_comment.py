@@ -9,11 +9,13 @@ it), or an API failure is one warning, never a failed run.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from urllib.parse import quote
 
+from ampaction.cancellation import Cancellation
 from ampaction.github import GitHub, GitHubError
 from ampaction.inputs import Settings
-from ampaction.report import ICONS, Report
+from ampaction.report import ICONS, Report, markdown_cell
 from ampaction.workflow import Workflow
 
 # The report's steps that the comment shows, in the user's words.
@@ -38,8 +40,14 @@ def wanted(s: Settings) -> bool:
     return s.pr_comment and s.pull_request_number is not None
 
 
-def update_pr_comment(s: Settings, workflow: Workflow, report: Report) -> None:
-    """Create or update this app and branch's comment on the pull request; warn on failure."""
+def update_pr_comment(
+    s: Settings, workflow: Workflow, report: Report, cancellation: Cancellation | None = None
+) -> None:
+    """Create or update this app and branch's comment on the pull request; warn on failure.
+
+    A cancellation cuts a wait between attempts short (GitHub may ask for a minute)
+    and gives the comment up.
+    """
     if not wanted(s) or s.pull_request_number is None or s.dry_run:
         return  # a dry run changes nothing, on GitHub either
     if not s.github_token or not s.github_repository:
@@ -49,13 +57,19 @@ def update_pr_comment(s: Settings, workflow: Workflow, report: Report) -> None:
             title="Pull-request comment not posted",
         )
         return
+    cancellation = cancellation or Cancellation()
     github = GitHub(
-        s.github_api_url, s.github_repository, s.github_token, max_attempts=s.max_attempts
+        s.github_api_url,
+        s.github_repository,
+        s.github_token,
+        max_attempts=s.max_attempts,
+        sleep=cancellation.sleep,
+        cancelled=lambda: cancellation.requested,
     )
     number, mark = s.pull_request_number, marker(s.app_id, s.branch)
     text = comment_body(s, report)
     try:
-        ours = next((c for c in github.issue_comments(number) if mark in c.get("body", "")), None)
+        ours = _our_comment(github, workflow, number, mark)
         if ours:
             github.update_comment(int(ours["id"]), text)
         else:
@@ -70,6 +84,31 @@ def update_pr_comment(s: Settings, workflow: Workflow, report: Report) -> None:
         )
         return
     workflow.info(f"Pull request #{number}: comment {'updated' if ours else 'posted'}.")
+
+
+def _our_comment(
+    github: GitHub, workflow: Workflow, number: int, mark: str
+) -> dict[str, Any] | None:
+    """The comment with the marker written by the token's own identity, if any.
+
+    Anyone who can comment can copy the marker: a comment by someone else is
+    left alone, and the token's identity is asked only when a marker is there.
+    """
+    marked = [c for c in github.issue_comments(number) if mark in str(c.get("body", ""))]
+    if not marked:
+        return None
+    me = github.token_login()
+    ours = None
+    for comment in marked:
+        author = str((comment.get("user") or {}).get("login", ""))
+        if author == me and ours is None:
+            ours = comment
+        elif author != me:
+            workflow.info(
+                f"Comment {comment.get('id')} by {author} carries this action's marker but "
+                f"was not written by this token ({me}): left alone."
+            )
+    return ours
 
 
 def comment_body(s: Settings, report: Report) -> str:
@@ -94,7 +133,7 @@ def _deploy_lines(s: Settings, report: Report) -> list[str]:
     lines = [f"### Amplify preview of `{_plain(s.branch)}`: {verdict}", ""]
     lines += ["| Part | Result |", "| --- | --- |"]
     if report.outputs.get("frontend-url"):
-        lines.append(f"| Preview | {report.outputs['frontend-url']} |")
+        lines.append(f"| Preview | {markdown_cell(report.outputs['frontend-url'])} |")
     for step in report.steps:
         if step.name in _SHOWN_STEPS:
             took = f" in {step.seconds:.0f} s" if step.result not in ("skipped", "planned") else ""
@@ -102,7 +141,8 @@ def _deploy_lines(s: Settings, report: Report) -> list[str]:
             lines.append(f"| {_SHOWN_STEPS[step.name]} | {icon} {step.result}{took} |")
     if report.outputs.get("job-id"):
         status = report.outputs.get("job-status") or "started"
-        lines.append(f"| Amplify job | {report.outputs['job-id']}: {status} |")
+        job = markdown_cell(f"{report.outputs['job-id']}: {status}")
+        lines.append(f"| Amplify job | {job} |")
     if report.failure:
         lines += ["", f"❌ {_plain(report.failure.title)}: the run's log says what to do."]
     return lines
@@ -128,5 +168,6 @@ def _teardown_lines(s: Settings, report: Report) -> list[str]:
 
 
 def _plain(text: str) -> str:
-    """Untrusted text on one line, unable to close a code span or a table cell."""
-    return text.replace("`", "'").replace("|", "/").replace("\n", " ").replace("\r", " ")
+    """Untrusted text on one line, escaped as the job summary escapes it (no HTML, no
+    table cell broken), and unable to close a code span."""
+    return markdown_cell(text.replace("`", "'"))

@@ -1,10 +1,10 @@
 """Preflight: read-only checks that fail in seconds what a deploy would fail in minutes.
 
-Two reads: `GetBranch` answers that the credentials work, the app exists and
-the branch is connected; `GetApp` tells a wrong app ID from a missing branch,
-whether the app has a repository that a webhook could build, and which build
-spec Amplify runs. What would go wrong later without failing the run is a
-warning: auto-build on, or a build spec that deploys the backend a second time.
+Two reads, made at the same time: `GetBranch` answers that the credentials work,
+the app exists and the branch is connected; `GetApp` tells a wrong app ID from a
+missing branch, whether the app has a repository that a webhook could build, and
+which build spec Amplify runs. What would go wrong later without failing the run
+is a warning: auto-build on, or a build spec that deploys the backend a second time.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ampaction.amplify import Amplify, AmplifyError
-from ampaction.errors import ActionError
+from ampaction.cancellation import Cancellation
+from ampaction.errors import ActionError, Cancelled
 
 # Amplify's custom-pipeline guide: the Hosting build spec writes the outputs
 # of the backend that the pipeline deployed, and deploys nothing.
@@ -27,6 +28,35 @@ WORKSPACE_SPEC = "amplify.yml"
 class Warning:
     title: str
     message: str
+
+
+class BranchMissing(ActionError):
+    """The branch is not in the app (`GetBranch` said NotFound)."""
+
+
+def read_app_and_branch(
+    amplify: Amplify, app_id: str, branch: str, *, missing_ok: bool, cancellation: Cancellation
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The app and the branch (None when missing and `missing_ok`), both read at once:
+    neither read needs the other's answer, so they cost one round trip, not two.
+
+    The error shown is the one reading them one after the other would show: with
+    `missing_ok` (`create-branch`) the app's first; otherwise the branch's, except
+    that a branch is reported missing only from an app that is there.
+    """
+    app = cancellation.start(lambda: read_app(amplify, app_id), "the AWS call to read the app")
+    try:
+        found = check_branch(amplify, app_id, branch, app_checked=True, missing_ok=missing_ok)
+    except Cancelled:
+        raise
+    except BranchMissing:
+        app.result()
+        raise
+    except ActionError:
+        if missing_ok:
+            app.result()
+        raise
+    return app.result(), found
 
 
 def has_repository(app: dict[str, Any]) -> bool:
@@ -84,7 +114,7 @@ def check_branch(
             read_app(amplify, app_id)
         if missing_ok:
             return None
-        raise ActionError(
+        raise BranchMissing(
             f"Branch `{branch}` is not in Amplify app {app_id} ({amplify.region}). "
             "`pipeline-deploy` only deploys branches the app already has: set "
             "`create-branch: true` to have the action create it, connect it in the "

@@ -195,7 +195,11 @@ def _relay(
     cancellation: Cancellation,
     emit: Callable[[str], None],
 ) -> None:
-    """Print the child's lines until its output ends, or it is gone and the grace is over."""
+    """Print the child's lines until its output ends, or it is gone and the grace is over.
+
+    The deadlines are looked at after every line too: what the child left behind may
+    print without pause, and must not hold the step, cancelled or not.
+    """
     deadline = float("inf")
     seen_cancel = seen_exit = False
     while True:
@@ -207,7 +211,6 @@ def _relay(
             return
         if raw is not None:
             emit(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
-            continue
         now = time.monotonic()
         if cancellation.requested and not seen_cancel:
             seen_cancel, deadline = True, min(deadline, now + KILL_AFTER_SECONDS)

@@ -1,8 +1,11 @@
 """The user's Gen 2 project: which package manager it uses, installing it, finding its CLI.
 
 The Amplify CLI is the project's own `@aws-amplify/backend-cli`, started
-through the project's package manager (the CLI refuses to run otherwise),
-and never fetched: the npm packages named `ampx` and `amplify` are not it.
+through the project's package manager (the CLI refuses to run otherwise: it
+reads which one from `npm_config_user_agent`, and runs `npx`, `pnpm` or `yarn`
+with it), and never fetched. It is started by its file, not by the name `ampx`:
+npx answers a name missing from node_modules/.bin with whatever its cache holds
+under it, and the npm packages named `ampx` and `amplify` are not the CLI.
 """
 
 from __future__ import annotations
@@ -27,10 +30,19 @@ class PackageManager:
 
     name: str
     install_argv: tuple[str, ...]
-    exec_prefix: tuple[str, ...]  # + ("ampx", ...) runs the project's CLI, offline
+    exec_prefix: tuple[str, ...]  # + a command: runs it as the package manager runs scripts
+    bin_prefix: tuple[str, ...] = ()  # + a name: runs a dependency's bin (Yarn Plug'n'Play)
 
-    def run_cli(self, *args: str) -> list[str]:
-        return [*self.exec_prefix, "ampx", *args]
+    def run_cli(self, script: Path | None, node: str, *args: str) -> list[str]:
+        """The project's CLI (`script`, from `cli_script`) run by `node` with `args`,
+        started by the package manager, so that the CLI knows which one it is."""
+        if script is None:  # Plug'n'Play: no file on disk; yarn runs only its dependencies' bins
+            return [*self.bin_prefix, "ampx", *args]
+        command = [node, str(script), *args]
+        if self.name == "npm":
+            # `npx --call` runs a command line and resolves no package name.
+            return [*self.exec_prefix, shlex.join(command)]
+        return [*self.exec_prefix, *command]
 
     @property
     def install_command(self) -> str:
@@ -71,7 +83,7 @@ def package_manager(
         return PackageManager(
             "npm",
             (npm, "ci", "--prefer-offline", "--no-audit", "--no-fund"),
-            (npx, "--offline", "--no-install"),
+            (npx, "--offline", "--no-install", "--call"),
         )
     _check_pinned(project, name, choice)
     corepack = find_tool("corepack", env)
@@ -84,12 +96,14 @@ def package_manager(
             (corepack, "pnpm", "install", "--frozen-lockfile", *store),
             (corepack, "pnpm", "exec"),
         )
-    # `yarn run <bin>` runs an installed binary and never fetches one (unlike
-    # `yarn dlx`); both yarn 1 and yarn 2+ set npm_config_user_agent for it.
+    # `yarn exec -- <command>` (yarn 1 and 2+) sets npm_config_user_agent and passes
+    # the words on as they are; `yarn run <bin>` runs an installed binary and never
+    # fetches one (unlike `yarn dlx`).
     frozen = "--immutable" if _yarn_berry(project) else "--frozen-lockfile"
     return PackageManager(
         "yarn",
         (corepack, "yarn", "install", frozen),
+        (corepack, "yarn", "exec", "--"),
         (corepack, "yarn", "run"),
     )
 
@@ -158,17 +172,39 @@ def declares_cli(project: Path) -> bool:
     )
 
 
-def cli_installed(project: Path) -> bool:
-    """Whether the project's CLI is installed (node_modules, or Yarn Plug'n'Play)."""
+def cli_script(project: Path, project_label: str) -> Path | None:
+    """The file the project's CLI names as its `ampx` bin (None under Yarn Plug'n'Play).
+
+    Found as Node finds the package from the project (node_modules/@aws-amplify/backend-cli,
+    through pnpm's link), by its package.json's `bin`. A package or a file that is
+    not there, or a bin outside the package, is the missing-CLI error.
+    """
     if (project / ".pnp.cjs").is_file():
-        return declares_cli(project)
-    return (project / "node_modules" / CLI_PACKAGE / "package.json").is_file()
+        if declares_cli(project):
+            return None
+        raise missing_cli_error(project_label, installed_checked=True)
+    folder = (project / "node_modules" / CLI_PACKAGE).resolve()
+    try:
+        manifest = json.loads((folder / "package.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise missing_cli_error(project_label, installed_checked=True) from None
+    bins = manifest.get("bin") if isinstance(manifest, dict) else None
+    entry = bins.get("ampx") if isinstance(bins, dict) else None  # a string names another bin
+    if not isinstance(entry, str) or not entry:
+        raise missing_cli_error(project_label, True, "its package.json names no `ampx` in `bin`")
+    script = (folder / entry).resolve()
+    if folder not in script.parents or not script.is_file():
+        raise missing_cli_error(
+            project_label, True, f"its `ampx` bin, `{entry}`, is not a file in the package"
+        )
+    return script
 
 
-def missing_cli_error(project_label: str, installed_checked: bool) -> ActionError:
+def missing_cli_error(project_label: str, installed_checked: bool, broken: str = "") -> ActionError:
     where = "is not installed" if installed_checked else "is not in package.json"
+    why = f" ({broken})" if broken else ""
     return ActionError(
-        f"`{CLI_PACKAGE}` {where} in `{project_label}`, so there is no `ampx` to run. "
+        f"`{CLI_PACKAGE}` {where} in `{project_label}`{why}, so there is no `ampx` to run. "
         f"Add it: `npm install --save-dev {CLI_PACKAGE} @aws-amplify/backend`, commit the "
         "lockfile, or point `working-directory` at your Gen 2 app. (The npm packages named "
         "`ampx` and `amplify` are not the Amplify CLI; the action never fetches them.)",

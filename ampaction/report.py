@@ -82,7 +82,7 @@ class Report:
     def markdown(self) -> str:
         verdict = "failed" if self.failure else "succeeded"
         lines = [
-            f"### Amplify {self.command} {verdict}: `{_cell(self.branch)}` of app `{self.app_id}`",
+            f"### Amplify {self.command} {verdict}: `{markdown_cell(self.branch)}` of app `{self.app_id}`",
             "",
             "| Step | Result | Time | Details |",
             "| --- | --- | --- | --- |",
@@ -90,7 +90,7 @@ class Report:
         for s in self.steps:
             took = f"{s.seconds:.1f} s" if s.result not in ("skipped", "planned") else ""
             lines.append(
-                f"| {s.name} | {ICONS.get(s.result, '')} {s.result} | {took} | {_cell(s.detail)} |"
+                f"| {s.name} | {ICONS.get(s.result, '')} {s.result} | {took} | {markdown_cell(s.detail)} |"
             )
         facts = []
         if self.outputs["webhook-id"]:
@@ -111,14 +111,21 @@ class Report:
         if facts:
             lines += ["", *facts]
         if self.warnings:
-            lines += ["", "**Warnings:**", *[f"- {_cell(w)}" for w in self.warnings]]
+            lines += ["", "**Warnings:**", *[f"- {markdown_cell(w)}" for w in self.warnings]]
         if self.failure:
-            lines += ["", f"**{_cell(self.failure.title)}:** {_cell(self.failure.message)}"]
+            lines += [
+                "",
+                f"**{markdown_cell(self.failure.title)}:** {markdown_cell(self.failure.message)}",
+            ]
         if self.next_steps:
-            lines += ["", "**What to do next:**", *[f"- {_cell(n)}" for n in self.next_steps]]
+            lines += [
+                "",
+                "**What to do next:**",
+                *[f"- {markdown_cell(n)}" for n in self.next_steps],
+            ]
         return "\n".join(lines) + "\n"
 
 
-def _cell(text: str) -> str:
+def markdown_cell(text: str) -> str:
     """Text inside a Markdown table cell or line: no pipes or line breaks to break it."""
     return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ").replace("<", "&lt;")

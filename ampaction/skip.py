@@ -2,7 +2,8 @@
 backend deploy whose files are those of the branch's last successful deploy.
 
 The install: npm writes what it installed to `node_modules/.package-lock.json`.
-When every package listed there is the lockfile's and is still on disk, the
+When every package listed there is the lockfile's and is still on disk with the
+package.json it was installed with, the `.bin` links npm made are all there, the
 lockfile lists nothing more (beyond what npm left out for this platform last
 time), and the install ran with the same Node major on the same platform and
 architecture (recorded here after each successful `npm ci`, since npm does not
@@ -12,7 +13,10 @@ yarn make this check themselves.
 The backend: a hash of its files (`amplify/**`, package.json, the lockfile,
 `backend-paths`) by path and content, so it is the same on any machine and in
 any order; it is kept on the Amplify branch as a tag after a successful deploy.
-The tag is only a cache: no tag, or another value, means deploy.
+The tag is only a cache: no tag, or another value, means deploy. A matching tag
+vouches for the stack only while the stack stands: when the branch's stack is
+gone (a teardown that stopped halfway, a stack deleted by hand), is not in a
+finished state, or cannot be read, the run deploys.
 """
 
 from __future__ import annotations
@@ -23,11 +27,12 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ampaction.amplify import Amplify
+from ampaction.cloudformation import CloudFormation
 from ampaction.errors import ActionError
 from ampaction.process import output_of
 from ampaction.project import LOCKFILES
@@ -39,7 +44,7 @@ NPM_RECORD = ".package-lock.json"
 DEPENDENCY_FIELDS = ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies")
 # Scripts `npm ci` runs for the project itself: they may write files outside
 # node_modules, which a restored node_modules does not bring back.
-INSTALL_SCRIPTS = ("preinstall", "install", "postinstall", "prepare")
+INSTALL_SCRIPTS = ("preinstall", "install", "postinstall", "preprepare", "prepare", "postprepare")
 
 HASH_TAG = "amplify-pipeline-deploy:backend-hash"
 DEPLOY_TAG = "amplify-pipeline-deploy:backend-deploy"  # which deploy set the hash
@@ -48,6 +53,8 @@ _HASH_FORMAT = "ampaction-backend-hash/1\n"  # changing what is hashed: change t
 _NOT_HASHED_DIRS = {"node_modules", ".git"}
 # What a deploy writes (`outputs-out-dir` may point into amplify/): not the backend's source.
 _NOT_HASHED_PREFIX = "amplify_outputs."
+# Stack states that hold a finished deploy: what a matching tag may vouch for.
+_STANDING = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"}
 
 
 @dataclass(frozen=True)
@@ -97,10 +104,13 @@ def npm_install_current(project: Path, runtime: NodeRuntime | None) -> tuple[boo
         why_not = f"{what} lists no packages"
     if why_not or record is None or runtime is None or installed is None or locked is None:
         return False, why_not
+    absent = set(record.get("not-on-disk", []))
     why_not = (
         _scripts_to_run(project, locked)
         or _differing(installed, locked, set(record.get("not-installed", [])))
-        or _changed_on_disk(project, installed, set(record.get("not-on-disk", [])))
+        or _changed_on_disk(project, installed, absent)
+        or _changed_manifest(project, installed, record.get("manifests"), absent)
+        or _missing_link(project, installed, absent, set(record.get("not-linked", [])))
     )
     if why_not:
         return False, why_not
@@ -140,6 +150,12 @@ def record_npm_install(project: Path, runtime: NodeRuntime | None) -> None:
         # Packages npm lists that a fresh install did not put on disk either: bundled
         # dependencies a package's tarball lacks (real Gen 2 lockfiles have some).
         "not-on-disk": sorted(key for key, _ in _not_on_disk(project, installed)),
+        # What each package's package.json was: an edit that keeps the version shows.
+        "manifests": dict(_manifests(project, installed)),
+        # The .bin links npm did not make (`bin-links=false`): it would not make them again.
+        "not-linked": sorted(
+            link for link, _ in _bin_links(installed) if not _linked(project, link)
+        ),
     }
     (modules / INSTALL_RECORD).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
 
@@ -194,6 +210,59 @@ def _not_on_disk(project: Path, installed: Mapping[str, Any]) -> Iterator[tuple[
             yield key, f"`{_name(key)}` in node_modules is not the version npm installed"
 
 
+def _manifests(project: Path, installed: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """The hash of each installed package's package.json, by its key."""
+    for key, entry in installed.items():
+        if _in_node_modules(key) and not entry.get("link"):
+            try:
+                data = (project / key / "package.json").read_bytes()
+            except OSError:
+                continue
+            yield key, hashlib.sha256(data).hexdigest()
+
+
+def _changed_manifest(
+    project: Path, installed: Mapping[str, Any], recorded: object, absent: set[str]
+) -> str:
+    """Why a package's package.json is not the one npm installed, or ''."""
+    if not isinstance(recorded, dict):
+        return "node_modules was installed by an older version of this action"
+    now = dict(_manifests(project, installed))
+    for key in installed:
+        if key in now and recorded.get(key) != now[key]:
+            return f"`{_name(key)}` in node_modules is not as npm installed it (its package.json changed)"
+        if key not in now and key in recorded and key not in absent:
+            return f"`{_name(key)}` is missing from node_modules"
+    return ""
+
+
+def _bin_links(installed: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """The .bin links npm makes for the installed packages (`node_modules/.bin/tsc`), by key."""
+    for key, entry in installed.items():
+        if not _in_node_modules(key):
+            continue
+        # A linked package (`file:` folder, workspace) has its bins on the folder's entry.
+        source = installed.get(str(entry.get("resolved")), {}) if entry.get("link") else entry
+        bins = source.get("bin") if isinstance(source, dict) else None
+        folder = key.rsplit("node_modules/", 1)[0] + "node_modules/.bin"
+        for name in bins if isinstance(bins, dict) else ():
+            yield f"{folder}/{str(name).rsplit('/', 1)[-1]}", key
+
+
+def _linked(project: Path, link: str) -> bool:
+    return (project / link).is_file()  # through the link: there, and its file too
+
+
+def _missing_link(
+    project: Path, installed: Mapping[str, Any], absent: set[str], unlinked: set[str]
+) -> str:
+    """Why a .bin link npm made at the install is gone (or leads nowhere), or ''."""
+    for link, key in _bin_links(installed):
+        if key not in absent and link not in unlinked and not _linked(project, link):
+            return f"`{link}`, which npm links to `{_name(key)}`, is missing or broken"
+    return ""
+
+
 def _packages(lock: Mapping[str, Any] | None) -> dict[str, Any] | None:
     packages = (lock or {}).get("packages")
     return packages if isinstance(packages, dict) else None
@@ -229,21 +298,32 @@ class BackendFiles:
 
 
 def backend_hash(project: Path, backend_paths: Sequence[str]) -> BackendFiles:
-    """Hash the backend's files by their paths (relative, `/`-separated) and contents."""
+    """Hash the backend's files by their paths (relative, `/`-separated) and contents.
+
+    Links are followed where they stay in the project or in what `backend-paths`
+    matches; one that leads elsewhere is an error, since its files would count
+    unseen (a link to a folder) or not at all (os.walk does not follow it).
+    """
     files: dict[str, Path] = {}
     for name in ("package.json", *LOCKFILES):
         if (project / name).is_file():
             files[name] = project / name
-    files.update(_files_under(project, "amplify"))
+    matches = {
+        pattern: glob.glob(pattern, root_dir=project, recursive=True, include_hidden=True)
+        for pattern in backend_paths
+    }
+    bounds = [project.resolve()]
+    bounds += [(project / m).resolve() for found in matches.values() for m in found]
+    files.update(_files_under(project, "amplify", bounds))
     unmatched = []
-    for pattern in backend_paths:
+    for pattern, found_paths in matches.items():
         found = {}
-        for match in glob.glob(pattern, root_dir=project, recursive=True, include_hidden=True):
+        for match in found_paths:
             path = project / match
-            if path.is_file():
+            if path.is_file() and _hashed(_relative(match)):
                 found[_relative(match)] = path
-            elif path.is_dir():
-                found.update(_files_under(project, match))
+            elif path.is_dir() and _hashed(_relative(match) + "/"):
+                found.update(_files_under(project, match, bounds))
         if not found:
             unmatched.append(pattern)
         files.update(found)
@@ -260,14 +340,54 @@ def backend_hash(project: Path, backend_paths: Sequence[str]) -> BackendFiles:
     return BackendFiles(digest.hexdigest(), len(files), tuple(unmatched))
 
 
-def _files_under(project: Path, folder: str) -> Iterator[tuple[str, Path]]:
-    top = project / folder
-    for here, dirs, names in os.walk(top):
-        dirs[:] = [d for d in dirs if d not in _NOT_HASHED_DIRS]
-        for name in names:
-            path = Path(here) / name
-            if path.is_file() and not name.startswith(_NOT_HASHED_PREFIX):
-                yield _relative(os.path.join(folder, path.relative_to(top))), path
+def _hashed(rel: str) -> bool:
+    """Not a deploy's output, nor in a folder the package manager fills."""
+    *folders, name = rel.split("/")
+    return not _NOT_HASHED_DIRS & set(folders) and not name.startswith(_NOT_HASHED_PREFIX)
+
+
+def _files_under(project: Path, folder: str, bounds: Sequence[Path]) -> Iterator[tuple[str, Path]]:
+    """The files under `folder`, through links that stay within `bounds`."""
+    if (project / folder).is_symlink():
+        _inside(project, project / folder, bounds)
+    yield from _walk(project, project / folder, _relative(folder), bounds, ())
+
+
+def _walk(
+    project: Path, here: Path, rel: str, bounds: Sequence[Path], above: tuple[Path, ...]
+) -> Iterator[tuple[str, Path]]:
+    # `above`: the real folders this walk came through; a link back to one is a loop.
+    real = here.resolve()
+    if real in above:
+        return
+    try:
+        entries = sorted(os.scandir(here), key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        path, folder = Path(entry.path), entry.is_dir()
+        if entry.name in _NOT_HASHED_DIRS if folder else entry.name.startswith(_NOT_HASHED_PREFIX):
+            continue  # never hashed, wherever it leads
+        if entry.is_symlink():
+            _inside(project, path, bounds)
+        if entry.is_dir():
+            yield from _walk(project, path, f"{rel}/{entry.name}", bounds, (*above, real))
+        elif entry.is_file():
+            yield f"{rel}/{entry.name}", path
+
+
+def _inside(project: Path, link: Path, bounds: Sequence[Path]) -> Path:
+    """The link's real target, if within `bounds`; else an error naming the link."""
+    target = link.resolve()
+    if any(target == b or b in target.parents for b in bounds):
+        return target
+    shown = _relative(os.path.relpath(link, project))
+    raise ActionError(
+        f"`{shown}` is a link to `{target}`, outside the project: its files would count "
+        "for the backend unseen. Add it to `backend-paths` if they are the backend's, "
+        "or replace the link with the files.",
+        title="Backend files outside the project",
+    )
 
 
 def _relative(path: str) -> str:
@@ -281,15 +401,50 @@ class BackendCache:
 
     files: BackendFiles
     tags: Mapping[str, str]
+    stack_doubt: str = ""  # why the branch's stack may not be what the tag says, or ''
 
     @property
     def unchanged(self) -> bool:
-        return self.tags.get(HASH_TAG) == self.files.digest
+        return self.tags.get(HASH_TAG) == self.files.digest and not self.stack_doubt
+
+    @property
+    def why_deploy(self) -> str:
+        """Why a run with these files deploys, in words."""
+        if self.stack_doubt:
+            return f"as at {self.last_deploy}, but {self.stack_doubt}"
+        last = self.tags.get(HASH_TAG)
+        return f"the branch's last deploy had {last[:12]}" if last else "the branch has no hash"
 
     @property
     def last_deploy(self) -> str:
         """Which deploy the tag is from, in words."""
         return self.tags.get(DEPLOY_TAG) or "an earlier run"
+
+
+def check_stack(
+    cache: BackendCache, cfn: CloudFormation, stack_name: str, workflow: Workflow
+) -> BackendCache:
+    """A matching tag, checked against the branch's stack (one `DescribeStacks`, made only
+    when the tag matches): the cache, with a doubt when the stack does not stand."""
+    if not cache.unchanged:
+        return cache  # the run deploys anyway
+    try:
+        stack = cfn.find_stack(stack_name)
+    except ActionError as e:
+        doubt = f"its stack {stack_name} could not be read"
+        workflow.notice(
+            f"The backend's files are those of {cache.last_deploy}, but {doubt} "
+            f"(cloudformation:DescribeStacks): {e.message} So deploying, since the tag alone "
+            "cannot tell whether the stack is still there.",
+            title="Backend stack not checked",
+        )
+        return replace(cache, stack_doubt=doubt)
+    status = (stack or {}).get("StackStatus")
+    if status in _STANDING:
+        return cache
+    doubt = f"its stack {stack_name} " + (f"is {status}" if status else "does not exist")
+    workflow.info(f"The backend's files are those of {cache.last_deploy}, but {doubt}: deploying.")
+    return replace(cache, stack_doubt=doubt)
 
 
 def deploy_tags(digest: str, run_id: str, now: dt.datetime | None = None) -> dict[str, str]:

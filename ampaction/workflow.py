@@ -107,6 +107,11 @@ class Workflow:
         props = {"title": redaction.redact(title)} if title else {}
         self._command("warning", message, **props)
 
+    def notice(self, message: str, *, title: str | None = None) -> None:
+        """Worth knowing, nothing to fix: shown among the run's annotations."""
+        props = {"title": redaction.redact(title)} if title else {}
+        self._command("notice", message, **props)
+
     @contextmanager
     def group(self, title: str) -> Iterator[None]:
         """A foldable log group, one per step of the run."""

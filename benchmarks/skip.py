@@ -24,7 +24,8 @@ fills the store), yarn 4 on the yarn-app fixture (it cannot install the real
 dependencies: it looks aws-cdk-lib's bundled dependencies up in the registry).
 
 **backend**, a whole run of the entrypoint with `skip-unchanged-backend: true`
-against the local Amplify server (as the tests run it), on the stub-CLI project
+against the local Amplify server and moto's CloudFormation (a skip reads the branch's
+stack), as the tests run them, on the stub-CLI project
 (tests/fixtures/gen2-app): a run that deploys (a changed file under amplify/)
 against a run after a frontend-only change. The stub CLI sleeps
 `--deploy-seconds` (STUB_AMPX_SLEEP; default 30 s, inside the 25-45 s the real
@@ -53,10 +54,12 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from support.action import declared_inputs  # noqa: E402
 from support.amplify_sim import AmplifySimulator  # noqa: E402
+from support.cloudformation_server import CloudFormationServer  # noqa: E402
 from support.fixtures import copy_project  # noqa: E402
 from support.runner import RunnerFiles, runner_env  # noqa: E402
 
 from ampaction import deploy, inputs, project  # noqa: E402
+from ampaction.cloudformation import backend_stack_name  # noqa: E402
 from ampaction.process import Cancellation  # noqa: E402
 from ampaction.workflow import Workflow  # noqa: E402
 
@@ -184,7 +187,7 @@ def bench_others() -> None:
 
 
 def run_entrypoint(
-    sim: AmplifySimulator, workspace: Path, runner: Path, sleep: float
+    sim: AmplifySimulator, cfn: CloudFormationServer, workspace: Path, runner: Path, sleep: float
 ) -> tuple[float, dict[str, str]]:
     files = RunnerFiles(runner, workspace)
     declared = declared_inputs()
@@ -194,6 +197,7 @@ def run_entrypoint(
         declared=declared,
         job_env={
             "AWS_ENDPOINT_URL_AMPLIFY": sim.url,
+            "AWS_ENDPOINT_URL_CLOUDFORMATION": cfn.url,
             "AWS_ACCESS_KEY_ID": "AKIDTEST",
             "AWS_SECRET_ACCESS_KEY": "secret",
             "AWS_REGION": "us-east-1",
@@ -219,20 +223,26 @@ def run_entrypoint(
 
 def bench_backend(sleep: float, rounds: int) -> bool:
     deploys, skips = [], []
-    with tempfile.TemporaryDirectory(prefix="skip-bench-") as tmp, AmplifySimulator() as sim:
+    with (
+        tempfile.TemporaryDirectory(prefix="skip-bench-") as tmp,
+        AmplifySimulator() as sim,
+        CloudFormationServer() as cfn,
+    ):
         sim.add_app(APP_ID)
         sim.add_branch(APP_ID, "main")
+        # The stack a deploy makes (the stub CLI makes none): a skip reads it.
+        cfn.create_stack(backend_stack_name(APP_ID, "main"))
         workspace = copy_project("gen2-app", Path(tmp) / "workspace")
         (workspace / "src").mkdir()
         for n in range(rounds):
             # A commit that changes the backend: deploys.
             (workspace / "amplify" / "backend.ts").write_text(f"// backend change {n}\n")
-            seconds, out = run_entrypoint(sim, workspace, Path(tmp) / f"d{n}", sleep)
+            seconds, out = run_entrypoint(sim, cfn, workspace, Path(tmp) / f"d{n}", sleep)
             assert out["backend-skipped"] == "false" and out["backend-deployed"] == "true"
             deploys.append(seconds)
             # A frontend-only commit: skips install and deploy, triggers the frontend.
             (workspace / "src" / "App.tsx").write_text(f"export const v = {n};\n")
-            seconds, out = run_entrypoint(sim, workspace, Path(tmp) / f"s{n}", sleep)
+            seconds, out = run_entrypoint(sim, cfn, workspace, Path(tmp) / f"s{n}", sleep)
             assert out["backend-skipped"] == "true" and out["frontend-triggered"] == "true"
             skips.append(seconds)
             print(

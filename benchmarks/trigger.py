@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/trigger.py              # 15 rounds, action and AWS CLI script
     .venv/bin/python benchmarks/trigger.py --rounds 31
     .venv/bin/python benchmarks/trigger.py --quick --action-only --json out.json
+    .venv/bin/python benchmarks/trigger.py --latency-ms 80     # as from a runner to us-east-1
+    .venv/bin/python benchmarks/trigger.py --root /tmp/before  # another checkout's action
 
 Both sides run against the local Amplify server (tests/support/amplify_sim.py,
 started in this process, loopback only) with the same credentials:
@@ -14,6 +16,10 @@ started in this process, loopback only) with the same credentials:
 - **script**: the bash script below (`aws amplify list-webhooks`, on the cold
   path `aws amplify create-webhook`, then `curl` to the webhook), with the AWS
   CLI from PyPI installed in `.cache/bench-awscli` (created when missing).
+
+With `--latency-ms`, the server answers every request (the webhook's POST
+included) that much later: the round trip a runner pays to the region, which
+loopback hides. Both sides pay it per call, so it weighs the calls each makes.
 
 Two paths: **warm** (the branch's marked webhook exists) and **cold** (no
 webhook: it is created). Webhooks and jobs are reset before every run. The runs
@@ -279,11 +285,13 @@ def package_costs(lines: list[ImportLine]) -> dict[str, int]:
 
 def import_profile(
     bench: Bench, runs: int
-) -> tuple[list[tuple[ImportLine, int]], dict[str, int], int]:
-    """Median per module over `runs` warm-path runs with `-X importtime`."""
+) -> tuple[list[tuple[ImportLine, int]], dict[str, int], int, bool]:
+    """Median per module over `runs` warm-path runs with `-X importtime`; and whether
+    some imports ran in two threads at once (their self times are then wrong)."""
     per_module: dict[str, list[ImportLine]] = {}
     per_package: dict[str, list[int]] = {}
     totals = []
+    overlapped = False
     order: list[str] = []
     for _ in range(runs):
         bench.reset("warm")
@@ -291,6 +299,10 @@ def import_profile(
         if proc.returncode != 0:
             raise SystemExit(f"-X importtime run failed:\n{proc.stderr[-3000:]}")
         lines = parse_importtime(proc.stderr)
+        # -X importtime keeps one nesting count for all threads: imports made in two
+        # threads at once (the action's reads made at the same time) get negative self
+        # times, and the sum means little.
+        overlapped = overlapped or any(line.self_us < 0 for line in lines)
         totals.append(sum(line.self_us for line in lines))
         for line in lines:
             if line.name not in per_module:
@@ -305,7 +317,7 @@ def import_profile(
         self_us = int(statistics.median(e.self_us for e in entries))
         medians.append((ImportLine(name, entries[0].depth, self_us, cumulative), len(entries)))
     packages = {k: int(statistics.median(v)) for k, v in per_package.items()}
-    return medians, packages, int(statistics.median(totals))
+    return medians, packages, int(statistics.median(totals)), overlapped
 
 
 # -- report ---------------------------------------------------------------------
@@ -327,6 +339,7 @@ class Measured:
     imports: list[tuple[ImportLine, int]]
     packages: dict[str, int]
     import_total: int
+    imports_overlapped: bool = False  # some imports ran in two threads at once
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -337,6 +350,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--action-only", action="store_true", help="skip the AWS CLI script (no awscli needed)"
     )
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="the server's delay before each answer (80: a runner to us-east-1; default 0)",
+    )
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=REPO,
+        help="the checkout whose entrypoint.py runs (to time the action before a change)",
+    )
     args = parser.parse_args(argv)
     args.rounds = 3 if args.quick else args.rounds
     if args.rounds < 1:
@@ -352,13 +377,18 @@ def measure(args: argparse.Namespace) -> Measured:
     results: dict[str, dict[str, Series]] = {p: {s: Series() for s in sides} for p in PATHS}
     paired: dict[str, list[float]] = {p: [] for p in PATHS}
     floor: list[float] = []
-    with tempfile.TemporaryDirectory(prefix="bench-trigger-") as tmp, AmplifySimulator() as sim:
+    latency = args.latency_ms / 1000
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-trigger-") as tmp,
+        AmplifySimulator(latency=latency) as sim,
+    ):
         sim.add_app(APP_ID)
         sim.add_branch(APP_ID, BRANCH)
-        bench = Bench(sim, Path(tmp), awscli)
+        bench = Bench(sim, Path(tmp), awscli, root=args.root.resolve())
         print(
             f"Trigger benchmark: {rounds} rounds, interleaved {' / '.join(sides)}, "
-            f"server {sim.url}, {sys.executable} ({sys.version.split()[0]})"
+            f"server {sim.url} (+{args.latency_ms:g} ms per request), action from {bench.root}, "
+            f"{sys.executable} ({sys.version.split()[0]})"
             + (f", {awscli_version(awscli)}" if awscli else ""),
             flush=True,
         )
@@ -372,8 +402,10 @@ def measure(args: argparse.Namespace) -> Measured:
                     results[path][side].samples.append(sample)
                 if "script" in pair:
                     paired[path].append(pair["action"].seconds / pair["script"].seconds)
-        imports, packages, import_total = import_profile(bench, 3 if args.quick else 5)
-    return Measured(rounds, sides, results, paired, floor, imports, packages, import_total)
+        imports, packages, import_total, overlapped = import_profile(bench, 3 if args.quick else 5)
+    return Measured(
+        rounds, sides, results, paired, floor, imports, packages, import_total, overlapped
+    )
 
 
 def path_summary(path: str, m: Measured) -> dict[str, object]:
@@ -468,6 +500,11 @@ def print_imports(m: Measured) -> tuple[list[tuple[ImportLine, int]], list[tuple
     print(
         f"\nImport time of the action, warm path (-X importtime, median per module; all imports {m.import_total / 1e6:.3f} s, inflated by importtime itself)"
     )
+    if m.imports_overlapped:
+        print(
+            "  (some imports ran in two threads at once: -X importtime's self times went "
+            "negative and the total above is too low; time the imports in one thread instead)"
+        )
     print("  top 10 by cumulative time:")
     print(f"  {'cumul ms':>9} {'self ms':>8}  module (indent = nesting)")
     top = sorted(m.imports, key=lambda item: item[0].cumulative_us, reverse=True)[:10]
@@ -493,12 +530,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         document = {
             "rounds": m.rounds,
+            "latency_ms": args.latency_ms,
             "sides": list(m.sides),
             "paths": summary,
             "python_floor_median_s": statistics.median(m.floor),
             "goals": goals,
             "imports": {
                 "total_s": m.import_total / 1e6,
+                "overlapped": m.imports_overlapped,
                 "top_cumulative": [
                     {
                         "module": line.name,

@@ -2,6 +2,7 @@
 
     python scripts/release.py VERSION --image REGISTRY/NAME [--build-arg NAME=VALUE ...]
                               [--platform P ...]
+    python scripts/release.py VERSION --image REGISTRY/NAME --move-image-tags
 
 `main` keeps `image: Dockerfile`, so `uses: ./`, `@main` and forks build from
 source. A release is a commit on top of HEAD, on no branch, whose only change
@@ -10,6 +11,11 @@ is `action.yml`'s `image: docker://REGISTRY/NAME@sha256:DIGEST`: users of
 back from the registry (its `Docker-Content-Digest`), never taken on trust from
 the local engine. Pushing the git tags is the caller's job (the release
 workflow), so a failed push leaves nothing half-published in git.
+
+The image's moving tags (`:vMAJOR.MINOR`, `:vMAJOR`, which other CI systems name)
+move last, in a second run with `--move-image-tags` once the git tag is on origin:
+a publish that fails halfway must not leave `:v1` on a build no release names.
+They are pointed at the digest the published tag's action.yml names.
 
 Each outside system has its own section below: git, the Docker engine, the
 registry's HTTP API.
@@ -29,6 +35,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
+from email.message import Message
 from pathlib import Path
 from typing import NoReturn
 
@@ -59,6 +66,7 @@ class Request:
     image: str  # REGISTRY/NAME, no tag, no digest
     build_args: tuple[str, ...]
     platforms: tuple[str, ...]
+    move_image_tags: bool = False
 
     @property
     def tag(self) -> str:
@@ -82,20 +90,22 @@ def parse_args(argv: Sequence[str]) -> Request:
         prog="python scripts/release.py",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description=(
-            "Build and push the action's image as REGISTRY/NAME:vVERSION (and :vMAJOR.MINOR,\n"
-            ":vMAJOR, for CI systems that name it by tag), read its digest back from the\n"
-            "registry,\n"
+            "Build and push the action's image as REGISTRY/NAME:vVERSION, read its digest\n"
+            "back from the registry, "
             "and tag a commit on top of HEAD (on no branch) whose only change is\n"
             "action.yml's `image: docker://REGISTRY/NAME@sha256:DIGEST`. Tags vVERSION\n"
             "and moves the major tag (v1) to it, unless a newer v1.x.y exists.\n"
             "Refuses a dirty tree or an existing vVERSION. Pushes no git tag: that is\n"
-            "the release workflow's job (.github/workflows/release.yml)."
+            "the release workflow's job (.github/workflows/release.yml).\n"
+            "Then, once the git tags are on origin, --move-image-tags points the image's\n"
+            ":vMAJOR.MINOR and :vMAJOR (for CI systems that name it by tag) at it."
         ),
         epilog=(
             "example:\n"
             "  python scripts/release.py 1.2.0 --image ghcr.io/owner/repo \\\n"
             "      --platform linux/amd64 --platform linux/arm64\n"
             "  git push origin v1.2.0 && git push --force origin v1\n"
+            "  python scripts/release.py 1.2.0 --image ghcr.io/owner/repo --move-image-tags\n"
         ),
     )
     parser.add_argument("version", metavar="VERSION", help="MAJOR.MINOR.PATCH, e.g. 1.2.0")
@@ -123,12 +133,21 @@ def parse_args(argv: Sequence[str]) -> Request:
             "Default: the engine's own platform."
         ),
     )
+    parser.add_argument(
+        "--move-image-tags",
+        action="store_true",
+        help=(
+            "after the git tag vVERSION is on origin: point the image's :vMAJOR.MINOR and "
+            ":vMAJOR at the digest that tag names (builds nothing)"
+        ),
+    )
     args = parser.parse_args(argv)
     return Request(
         version=check_version(args.version),
         image=check_image(args.image),
         build_args=tuple(check_build_arg(a) for a in args.build_arg),
         platforms=tuple(dict.fromkeys(args.platform)),
+        move_image_tags=args.move_image_tags,
     )
 
 
@@ -348,16 +367,23 @@ def bearer_token(challenge: str, registry: str) -> str:
     return token
 
 
-def registry_digest(request: Request) -> str:
-    """The digest the registry serves for IMAGE:vVERSION (HEAD on the manifest)."""
-    url = f"{registry_base(request.registry)}/v2/{request.repository}/manifests/{request.tag}"
-    headers = {"Accept": MANIFEST_TYPES}
+def registry_call(
+    request: Request,
+    method: str,
+    reference: str,
+    *,
+    data: bytes | None = None,
+    content_type: str | None = None,
+) -> tuple[Message, bytes]:
+    """The registry's answer (headers, body) to `method` on a manifest of the image,
+    with a bearer token when the registry asks for one."""
+    url = f"{registry_base(request.registry)}/v2/{request.repository}/manifests/{reference}"
+    headers = {"Accept": MANIFEST_TYPES, **({"Content-Type": content_type} if content_type else {})}
     for _ in range(2):
-        head = urllib.request.Request(url, method="HEAD", headers=headers)  # noqa: S310
+        call = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310
         try:
-            with urllib.request.urlopen(head, timeout=30) as answer:  # noqa: S310 (http(s) only)
-                digest = str(answer.headers.get("Docker-Content-Digest", ""))
-                break
+            with urllib.request.urlopen(call, timeout=30) as answer:  # noqa: S310 (http(s) only)
+                return answer.headers, answer.read()
         except urllib.error.HTTPError as error:
             challenge = error.headers.get("WWW-Authenticate", "")
             if (
@@ -365,13 +391,27 @@ def registry_digest(request: Request) -> str:
                 or not challenge.lower().startswith("bearer")
                 or ("Authorization" in headers)
             ):
-                fail(f"registry did not serve {request.image}:{request.tag}: HTTP {error.code}")
+                fail(f"registry refused {method} {request.image}:{reference}: HTTP {error.code}")
             headers["Authorization"] = f"Bearer {bearer_token(challenge, request.registry)}"
         except urllib.error.URLError as error:
             fail(f"registry {request.registry} did not answer: {error.reason}")
+    fail(f"registry refused {method} {request.image}:{reference} with a token")
+
+
+def registry_digest(request: Request) -> str:
+    """The digest the registry serves for IMAGE:vVERSION (HEAD on the manifest)."""
+    headers, _ = registry_call(request, "HEAD", request.tag)
+    digest = str(headers.get("Docker-Content-Digest", ""))
     if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
         fail(f"registry gave no usable Docker-Content-Digest for {request.image}:{request.tag}")
     return digest
+
+
+def tag_manifest(request: Request, digest: str, tag: str) -> None:
+    """IMAGE:tag names the manifest stored as `digest`, byte for byte (so the same digest)."""
+    headers, body = registry_call(request, "GET", digest)
+    content_type = str(headers.get("Content-Type", "")).split(";")[0].strip()
+    registry_call(request, "PUT", tag, data=body, content_type=content_type)
 
 
 # --- the story --------------------------------------------------------------------------
@@ -379,9 +419,11 @@ def registry_digest(request: Request) -> str:
 
 def release(request: Request) -> list[str]:
     """Do the release; returns the lines that say what was done."""
+    if request.move_image_tags:
+        return move_image_tags(request)
     head = check_repository(request)
     moving = moving_tags(request)
-    built_with, pushed = build_and_push(request, head, [request.tag, *moving])
+    built_with, pushed = build_and_push(request, head, [request.tag])
     digest = registry_digest(request)
     reference = f"{request.image}@{digest}"
     commit = commit_release(request, head, reference)
@@ -401,7 +443,45 @@ def release(request: Request) -> list[str]:
     else:
         lines.append(f"kept    {request.major_tag}: a newer {request.major_tag}.x.y release exists")
     lines.append(f"next    {push}")
+    if moving:
+        later = ", ".join(f":{tag}" for tag in moving)
+        lines.append(
+            f"last    python scripts/release.py {request.version} --image {request.image} "
+            f"--move-image-tags  (points {later} at this image once the git tags are out)"
+        )
     return lines
+
+
+def move_image_tags(request: Request) -> list[str]:
+    """Point the image's moving tags at the digest the published vVERSION names."""
+    digest = published_digest(request)
+    if registry_digest(request) != digest:
+        fail(f"{request.image}:{request.tag} is not the image tag {request.tag} names ({digest})")
+    lines = []
+    for tag in moving_tags(request):
+        tag_manifest(request, digest, tag)
+        lines.append(f"moved   {request.image}:{tag} -> {digest}")
+    return lines
+
+
+def published_digest(request: Request) -> str:
+    """The image digest in action.yml at git tag vVERSION, once that tag is on origin."""
+    if not tag_exists(request.tag):
+        fail(f"tag {request.tag} does not exist: release {request.version} first")
+    local = git("rev-parse", f"refs/tags/{request.tag}")
+    remote = git("ls-remote", "origin", f"refs/tags/{request.tag}").split()
+    if remote[:1] != [local]:
+        fail(
+            f"tag {request.tag} is not on origin as it is here: push the git tags first "
+            "(the image's moving tags move last)"
+        )
+    found = re.search(
+        rf"image:\s*['\"]?docker://{re.escape(request.image)}@(sha256:[0-9a-f]{{64}})",
+        file_at(request.tag, "action.yml"),
+    )
+    if not found:
+        fail(f"action.yml at {request.tag} names no image of {request.image}")
+    return found[1]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,9 +11,10 @@ from ampaction import branch as branches
 from ampaction import deploy, preflight, project, skip
 from ampaction.amplify import Amplify, frontend_url
 from ampaction.cancellation import Cancellation
+from ampaction.cloudformation import CloudFormation, backend_stack_name
 from ampaction.commands import plan
 from ampaction.errors import Cancelled
-from ampaction.frontends import Frontend, Job, manual, webhook
+from ampaction.frontends import Frontend, Job, webhook
 from ampaction.inputs import Settings
 from ampaction.process import pnpm_store
 from ampaction.report import Report
@@ -33,6 +34,8 @@ def run_deploy(
     branch = _preflight(run, frontend)
     # What the branch's tags say of its last deploy (a branch about to be created has none).
     backend = skip.BackendCache(files, (branch or {}).get("tags") or {}) if files else None
+    if backend and s.region:
+        backend = _check_stack(run, backend)
     if s.dry_run:
         plan.show_plan(run, pm, frontend, creates_branch=branch is None, backend=backend)
         return
@@ -49,9 +52,22 @@ def run_deploy(
     _wait(run, frontend.start(run))
 
 
+def _check_stack(run: Run, backend: skip.BackendCache) -> skip.BackendCache:
+    """A matching tag is trusted only while the branch's stack stands."""
+    s = run.settings
+    assert s.region is not None  # noqa: S101 - the caller checked
+    cfn = CloudFormation(
+        s.region, s.max_attempts, s.child_env, mask=run.workflow.mask, cancellation=run.cancellation
+    )
+    return skip.check_stack(backend, cfn, backend_stack_name(s.app_id, s.branch), run.workflow)
+
+
 def choose_frontend(s: Settings) -> Frontend:
     """How this run starts the branch's frontend: the one place a target is chosen."""
     if s.frontend_artifact is not None:
+        # Imported only then: the archive and the upload are this frontend's alone.
+        from ampaction.frontends import manual  # noqa: PLC0415
+
         return manual.FRONTEND
     return webhook.FRONTEND
 
@@ -106,15 +122,10 @@ def _preflight(run: Run, frontend: Frontend | None) -> dict[str, Any] | None:
         report.skip("Preflight", "nothing in this run needs the Amplify API")
         return {}
     with report.step("Preflight", workflow) as step:
-        app = None
-        # With `create-branch`, the app first: a missing branch is then no error.
-        if s.create_branch:
-            app = preflight.read_app(amplify, s.app_id)
-        branch = preflight.check_branch(
-            amplify, s.app_id, s.branch, app_checked=app is not None, missing_ok=s.create_branch
+        # With `create-branch`, a missing branch is no error.
+        app, branch = preflight.read_app_and_branch(
+            amplify, s.app_id, s.branch, missing_ok=s.create_branch, cancellation=run.cancellation
         )
-        if app is None:
-            app = preflight.read_app(amplify, s.app_id)
         report.outputs["frontend-url"] = frontend_url(app, s.branch)
         warnings = preflight.judge(
             app,

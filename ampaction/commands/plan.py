@@ -51,10 +51,9 @@ def _plan_backend(
         report.plan("Deploy backend", line)
         return
     if backend:
-        last = backend.tags.get(skip.HASH_TAG)
-        was = f"the branch's last deploy had {last[:12]}" if last else "the branch has no hash"
         workflow.info(
-            f"- backend: its files hash to {backend.files.digest[:12]}, {was}: install and deploy"
+            f"- backend: its files hash to {backend.files.digest[:12]}, {backend.why_deploy}: "
+            "install and deploy"
         )
     where = f"in `{s.shown(s.working_directory)}`"
     if s.install and pm:

@@ -1,5 +1,6 @@
 """`command: teardown`, in the order of its log: check the branch (is it this action's to
-delete?) → delete its backend stack → the action's webhooks for it → the branch. A dry
+delete? which stacks are its own?) → remove its backend-hash tags → delete its backend
+stack → the action's webhooks for it → the branch. A dry
 run stops after the check with what it would delete; in doubt, everything is kept.
 """
 
@@ -35,13 +36,14 @@ def run_teardown(
         f"Teardown of branch `{s.branch}` of Amplify app {s.app_id} ({s.region})"
         + (" — dry run: nothing will be deleted." if s.dry_run else "")
     )
-    target, stack = _check_branch(run, amplify, cfn)
-    if not _may_delete(run, target, stack):
+    target, stacks = _check_branch(run, amplify, cfn)
+    if not _may_delete(run, target, stacks):
         return
     if s.dry_run:
-        _plan(run, stack)
+        _plan(run, stacks)
         return
-    _delete_stack(run, cfn, stack)
+    teardown.forget_backend_hash(amplify, workflow, target)
+    _delete_stacks(run, cfn, stacks.own)
     if cancellation.requested:
         raise Cancelled("the teardown, before the webhooks and the branch")
     _delete_webhooks(run, amplify)
@@ -52,22 +54,22 @@ def run_teardown(
 
 def _check_branch(
     run: Run, amplify: Amplify, cfn: CloudFormation
-) -> tuple[teardown.Target, dict[str, Any] | None]:
+) -> tuple[teardown.Target, teardown.Stacks]:
     s, report = run.settings, run.report
     with report.step("Check the branch", run.workflow) as step:
         app = preflight.read_app(amplify, s.app_id)
         report.outputs["frontend-url"] = frontend_url(app, s.branch)
         target = teardown.choose(amplify, app, s.app_id, s.branch, s.teardown_branches)
-        stack = teardown.find_stack(cfn, s.app_id, s.branch, target.branch)
+        stacks = teardown.find_stacks(cfn, app, s.app_id, s.branch, target.branch)
         step.detail = target.allowed_by or "not this action's to delete"
-    return target, stack
+    return target, stacks
 
 
-def _may_delete(run: Run, target: teardown.Target, stack: dict[str, Any] | None) -> bool:
+def _may_delete(run: Run, target: teardown.Target, stacks: teardown.Stacks) -> bool:
     """Whether anything is left, and this action's to delete; the log and report say why not."""
     s, workflow, report = run.settings, run.workflow, run.report
-    stack_name = stack["StackName"] if stack else None
-    if target.branch is None and stack is None:
+    stack_name = stacks.names or None
+    if target.branch is None and not stacks.own:
         workflow.info(f"Nothing to delete: branch `{s.branch}` and its backend stack are gone.")
         report.skip("Delete", "nothing left to delete")
         return False
@@ -78,32 +80,34 @@ def _may_delete(run: Run, target: teardown.Target, stack: dict[str, Any] | None)
         report.skip("Delete", "not created by this action, and not in `teardown-branches`")
         return False
     workflow.info(f"May delete branch `{s.branch}`: {target.allowed_by}.")
+    if stacks.kept:
+        workflow.warning(stacks.kept, title="Shared stack kept")
     return True
 
 
-def _plan(run: Run, stack: dict[str, Any] | None) -> None:
-    stack_name = stack["StackName"] if stack else None
+def _plan(run: Run, stacks: teardown.Stacks) -> None:
+    stack_name = stacks.names or None
     for what in (f"stack {stack_name}" if stack_name else None, "marked webhooks", "branch"):
         if what:
             run.workflow.info(f"- would delete the {what}")
             run.report.plan("Delete", what)
 
 
-def _delete_stack(run: Run, cfn: CloudFormation, stack: dict[str, Any] | None) -> None:
-    if not stack:
+def _delete_stacks(run: Run, cfn: CloudFormation, stacks: tuple[dict[str, Any], ...]) -> None:
+    if not stacks:
         run.report.skip("Delete backend stack", "no backend stack found")
-        return
     cancellation = run.cancellation
-    with run.report.step("Delete backend stack", run.workflow) as step:
-        teardown.delete_stack(
-            cfn,
-            run.workflow,
-            stack,
-            timeout_seconds=run.settings.wait_timeout_minutes * 60,
-            sleep=cancellation.sleep,
-            cancelled=lambda: cancellation.requested,
-        )
-        step.detail = str(stack["StackName"])
+    for stack in stacks:
+        with run.report.step("Delete backend stack", run.workflow) as step:
+            teardown.delete_stack(
+                cfn,
+                run.workflow,
+                stack,
+                timeout_seconds=run.settings.wait_timeout_minutes * 60,
+                sleep=cancellation.sleep,
+                cancelled=lambda: cancellation.requested,
+            )
+            step.detail = str(stack["StackName"])
 
 
 def _delete_webhooks(run: Run, amplify: Amplify) -> None:

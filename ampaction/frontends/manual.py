@@ -36,10 +36,12 @@ def start(run: Run) -> Job | None:
         report.step("Deploy frontend artifact", workflow) as step,
         tempfile.TemporaryDirectory(prefix="ampaction-") as scratch,
     ):
-        art = artifact.prepare(s.frontend_artifact, shown, Path(scratch))
+        art = artifact.prepare(s.frontend_artifact, shown, Path(scratch), run.cancellation)
         made = f"zipped {art.files} file(s) of `{shown}`" if art.zipped_here else f"`{shown}`"
         workflow.info(f"Artifact: {made}, {manual_deploy.describe_size(art.size)}.")
         _warn_if_index_is_nested(run, art.zip_path)
+        for warning in artifact.warnings(art):
+            workflow.warning(warning, title="Files that may be secret in the artifact")
         deployed = manual_deploy.deploy_artifact(
             amplify,
             art,

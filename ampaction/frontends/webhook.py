@@ -27,11 +27,16 @@ def start(run: Run) -> Job | None:
     if run.cancellation.requested:
         raise Cancelled("the frontend trigger")
     with report.step("Trigger frontend build", workflow) as step:
-        hook = _webhook(run)
-        # Before the first POST, when the run reads the branch's jobs anyway.
-        after: int | None = None
+        # The branch's newest job, noted before the first POST when the run reads the
+        # branch's jobs anyway: read while the webhook is found (neither needs the other).
+        newest = None
         if amplify and reads_amplify(s):
-            after = amplify.newest_job_id(s.app_id, s.branch)
+            newest = run.cancellation.start(
+                lambda: amplify.newest_job_id(s.app_id, s.branch),
+                "the AWS call to list the branch's jobs",
+            )
+        hook = _webhook(run)  # its error, if any, first: as when the two were made in turn
+        after = newest.result() if newest else None
         triggered = _post_trigger(run, hook, after=after)
         report.outputs["frontend-triggered"] = "true"
         if s.region:

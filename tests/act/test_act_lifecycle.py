@@ -98,7 +98,8 @@ def test_branch_cleanup_removes_only_what_it_may(
     sim.set_production_branch(APP_ID, "main")
     arn = cfn.create_stack(backend_stack_name(APP_ID, ref))
     if ref != "main":
-        sim.add_branch(APP_ID, ref, stack_arn=arn)  # untagged: not made by the action
+        # untagged: not made by the action
+        sim.add_branch(APP_ID, ref, stage="DEVELOPMENT", stack_arn=arn)
     env = {"AWS_ENDPOINT_URL_AMPLIFY": sim.url, "AWS_ENDPOINT_URL_CLOUDFORMATION": cfn.url}
     repo = repository(tmp_path, "branch-cleanup.yml", "main")
 

@@ -18,7 +18,13 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-from support.docker_action import REPO, build_image, engine_available, standin_base
+from support.docker_action import (
+    REPO,
+    build_image,
+    engine_available,
+    run_container,
+    standin_base,
+)
 
 pytestmark = pytest.mark.timeout(1200)
 
@@ -111,7 +117,7 @@ def test_image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def in_image(image: str, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
     """The image's venv Python on `args`, in the read-only repository."""
-    return subprocess.run(
+    return run_container(
         [
             "docker",
             "run",
@@ -127,10 +133,7 @@ def in_image(image: str, *args: str, timeout: float) -> subprocess.CompletedProc
             image,
             *args,
         ],
-        capture_output=True,
-        text=True,
         timeout=timeout,
-        check=False,
     )
 
 

@@ -44,7 +44,11 @@ def test_teardown_deletes_the_stack_from_inside_the_image(image, sim, tmp_path: 
     with CloudFormationServer() as cfn:
         arn = cfn.create_stack(backend_stack_name(APP_ID, "feature/img"))
         sim.add_branch(
-            APP_ID, "feature/img", tags={"created-by": "amplify-pipeline-deploy"}, stack_arn=arn
+            APP_ID,
+            "feature/img",
+            stage="PULL_REQUEST",
+            tags={"created-by": "amplify-pipeline-deploy"},
+            stack_arn=arn,
         )
         env = action_env(
             {"app-id": APP_ID, "branch": "feature/img", "command": "teardown"},

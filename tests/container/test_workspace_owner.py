@@ -22,6 +22,7 @@ from support.docker_action import (
     build_image,
     engine_available,
     run_action,
+    run_container,
     standin_base,
 )
 from support.fixtures import copy_project
@@ -52,17 +53,14 @@ def chown_tree(top: Path, uid: int) -> None:
 
 def as_runner_user(image: str, workspace: Path, script: str) -> subprocess.CompletedProcess[str]:
     """`script` in a container running as the runner's user, on the same workspace."""
-    return subprocess.run(
+    return run_container(
         [
             "docker", "run", "--rm", "--network", "host",
             "--user", f"{RUNNER_UID}:{RUNNER_UID}",
             "-v", f"{workspace}:/github/workspace", "--workdir", "/github/workspace",
             "--entrypoint", "sh", image, "-c", script,
         ],
-        capture_output=True,
-        text=True,
         timeout=120,
-        check=False,
     )  # fmt: skip
 
 

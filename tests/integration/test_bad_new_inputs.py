@@ -135,3 +135,66 @@ def test_good_new_inputs_pass_the_checks(run_action, sim, workspace):
         )
         assert run.exit_code == 0, run.log
         assert "GOODTOKEN" not in shown_lines(run.stdout) + run.summary
+
+
+def empty_zip(workspace) -> str:
+    with zipfile.ZipFile(workspace / "site.zip", "w") as archive:
+        archive.writestr("assets/", "")  # a folder entry, no file
+    return "site.zip"
+
+
+def git_inside(workspace) -> str:
+    (workspace / "dist").mkdir()
+    (workspace / "dist" / "index.html").write_text("<html></html>")
+    (workspace / "dist" / ".git").mkdir()
+    (workspace / "dist" / ".git" / "config").write_text("[http] extraheader = AUTHORIZATION: x")
+    return "dist"
+
+
+def not_utf8_name(workspace) -> str:
+    (workspace / "dist").mkdir()
+    (workspace / "dist" / "index.html").write_text("<html></html>")
+    (workspace / "dist" / os.fsdecode(b"caf\xe9.html")).write_text("x")
+    return "dist"
+
+
+def the_project_itself(workspace) -> str:
+    (workspace / ".git").mkdir(exist_ok=True)
+    (workspace / ".git" / "config").write_text("[http] extraheader = AUTHORIZATION: x")
+    (workspace / "index.html").write_text("<html></html>")
+    return "."
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (empty_zip, "is an empty zip"),
+        (git_inside, "holds `.git`"),
+        (not_utf8_name, "`caf\\xe9.html`"),
+        (the_project_itself, "the project's own folder"),
+    ],
+    ids=["empty-zip", "git-inside", "not-utf8-name", "project-root"],
+)
+def test_an_artifact_that_cannot_be_deployed_is_refused_with_the_inputs(
+    run_action, sim, workspace, make, said
+):
+    given = make(workspace)
+
+    run = run_action({"frontend-artifact": given})
+
+    error = assert_named(run, "frontend-artifact")
+    assert said in error, error
+    assert "Internal error" not in run.log
+    assert_nothing_happened(run, sim)
+
+
+def test_a_working_directorys_parent_is_the_project_too(run_action, sim, workspace):
+    app = workspace / "apps" / "web"
+    app.mkdir(parents=True)
+    for name in ("package.json", "package-lock.json", "amplify"):
+        os.rename(workspace / name, app / name)
+
+    run = run_action({"working-directory": "apps/web", "frontend-artifact": "../.."})
+
+    assert "the project's own folder" in assert_named(run, "frontend-artifact")
+    assert_nothing_happened(run, sim)

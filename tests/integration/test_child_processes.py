@@ -1,5 +1,6 @@
 """What a child process leaves behind cannot hold the step: a background process
-holding its output, or one that ignores SIGTERM when the run is cancelled."""
+holding its output, or one that ignores SIGTERM when the run is cancelled, however
+much it prints."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from support.action import ROOT
 from support.entrypoint import entrypoint_env
 from support.fixtures import copy_project, wait_for_file
 from support.runner import CommandLog, RunnerFiles
+
+from ampaction.process import KILL_AFTER_SECONDS
 
 
 def _alive(pid: int) -> bool:
@@ -72,3 +75,49 @@ def test_a_cancelled_run_kills_what_ignores_sigterm_and_exits_130(tmp_path, sim,
     assert "Cancelled during deploy" in error
     assert not _alive(int(leftover.read_text()))
     assert sim.count("Webhook") == 0
+
+
+def test_a_chatty_leftover_does_not_hold_the_step(run_action, sim, leftover):
+    run = run_action(
+        {"wait-for-frontend": "false"},
+        job_env={"STUB_AMPX_BACKGROUND": "chatty", "STUB_AMPX_BACKGROUND_PID": str(leftover)},
+        timeout=100,  # the leftover prints forever: the run must stop reading it
+    )
+
+    assert run.exit_code == 0, run.log
+    assert "still here" in run.log  # it was printing while the CLI ran
+    assert run.outputs["backend-deployed"] == "true"
+
+
+def test_a_chatty_leftover_that_ignores_sigterm_is_killed_within_the_grace(tmp_path, sim, leftover):
+    started = tmp_path / "ampx-started"
+    workspace = copy_project("gen2-app", tmp_path / "ws")
+    files = RunnerFiles(tmp_path / "runner", workspace)
+    job_env = {
+        "STUB_AMPX_SLEEP": "60",
+        "STUB_AMPX_STARTED": str(started),
+        "STUB_AMPX_BACKGROUND": "chatty",
+        "STUB_AMPX_BACKGROUND_PID": str(leftover),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "entrypoint.py")],
+        env=entrypoint_env(sim, files, job_env=job_env),
+        cwd=workspace,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for_file(started, proc, timeout=60)
+        wait_for_file(leftover, proc, timeout=10)
+
+        proc.send_signal(signal.SIGTERM)
+        # The grace the child gets, plus room for the exit; the runner kills at 7.5 s.
+        out, _ = proc.communicate(timeout=KILL_AFTER_SECONDS + 2)
+    finally:
+        proc.kill()
+
+    assert proc.returncode == 130
+    (error,) = CommandLog.parse(out).errors()
+    assert "Cancelled during deploy" in error
+    assert not _alive(int(leftover.read_text()))

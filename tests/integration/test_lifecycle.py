@@ -24,7 +24,9 @@ from support.github_server import GitHubServer
 from support.hygiene import shown_lines
 from support.runner import CommandLog, RunnerFiles
 
+from ampaction import skip
 from ampaction.cloudformation import backend_stack_name
+from ampaction.pr_comment import marker
 
 TOKEN = "ghs_" + "t0k3n" * 8  # what GitHub's GITHUB_TOKEN looks like
 OFF = {"install": "false", "deploy-backend": "false", "trigger-frontend": "false"}
@@ -73,11 +75,30 @@ def no_token_anywhere(run) -> None:
         assert TOKEN not in text
 
 
+def gen2_tags(branch: str, app_id: str = APP_ID) -> dict[str, str]:
+    """The tags `ampx pipeline-deploy` puts on a branch's stack (amplify-backend's
+    main-stack creator: `created-by`, and for a branch its app, name and type)."""
+    return {
+        "created-by": "amplify",
+        "amplify:app-id": app_id,
+        "amplify:branch-name": branch,
+        "amplify:deployment-type": "branch",
+    }
+
+
 def branch_with_stack(sim, cfn, branch: str, tags=OURS) -> str:
     """A branch as a deploy leaves it: its stack made, and linked as `backend.stackArn`."""
-    arn = cfn.create_stack(backend_stack_name(APP_ID, branch))
+    arn = cfn.create_stack(backend_stack_name(APP_ID, branch), tags=gen2_tags(branch))
     sim.add_branch(APP_ID, branch, stage="PULL_REQUEST", tags=tags, stack_arn=arn)
     return arn
+
+
+def deleted_by_hand(cfn, arn: str) -> None:
+    cfn.client().delete_stack(StackName=arn)
+    deadline = time.monotonic() + 30
+    while cfn.status(arn) != "DELETE_COMPLETE":
+        assert time.monotonic() < deadline, cfn.status(arn)
+        time.sleep(0.05)
 
 
 # -- create -------------------------------------------------------------------
@@ -191,7 +212,7 @@ def test_teardown_deletes_the_stack_then_the_webhooks_then_the_branch(run_action
 
 def test_teardown_finds_the_stack_by_the_cli_name_without_a_stack_arn(run_action, sim, cfn):
     arn = cfn.create_stack(backend_stack_name(APP_ID, "feature/unlinked"))
-    sim.add_branch(APP_ID, "feature/unlinked", tags=OURS)
+    sim.add_branch(APP_ID, "feature/unlinked", stage="DEVELOPMENT", tags=OURS)
 
     run = teardown(run_action, "feature/unlinked", cfn)
 
@@ -212,6 +233,147 @@ def test_teardown_refuses_the_production_branch_whatever_the_patterns(run_action
     assert cfn.status(arn) == "CREATE_COMPLETE"
     assert sim.branch(APP_ID, "release") is not None
     assert "DeleteStack" not in cfn.requests
+
+
+def test_teardown_refuses_a_branch_whose_stage_is_production(run_action, sim, cfn):
+    arn = cfn.create_stack(backend_stack_name(APP_ID, "live"), tags=gen2_tags("live"))
+    sim.add_branch(APP_ID, "live", stage="PRODUCTION", tags=OURS, stack_arn=arn)
+    sim.add_webhook(APP_ID, "live", "amplify-pipeline-deploy")
+
+    run = teardown(run_action, "live", cfn, **{"teardown-branches": "*"})
+
+    assert run.exit_code == 1
+    [error] = run.errors()
+    assert "stage PRODUCTION" in error and "Nothing was deleted" in error
+    assert cfn.status(arn) == "CREATE_COMPLETE"
+    assert sim.branch(APP_ID, "live") is not None and len(sim.webhooks(APP_ID)) == 1
+    assert "DeleteStack" not in cfn.requests
+    assert not {"DeleteBranch", "DeleteWebhook", "UntagResource"} & set(sim.operations())
+
+
+def test_a_preview_pointing_at_the_production_stack_deletes_only_its_own(run_action, sim, cfn):
+    # A team that shares one backend: the preview's `backend.stackArn` is production's stack.
+    sim.set_production_branch(APP_ID, "main")
+    production = cfn.create_stack(backend_stack_name(APP_ID, "main"), tags=gen2_tags("main"))
+    own = cfn.create_stack(backend_stack_name(APP_ID, "pr-3"), tags=gen2_tags("pr-3"))
+    sim.add_branch(APP_ID, "pr-3", stage="PULL_REQUEST", tags=OURS, stack_arn=production)
+
+    run = teardown(run_action, "pr-3", cfn)
+
+    assert run.exit_code == 0, run.log
+    assert cfn.status(production) == "CREATE_COMPLETE"
+    assert cfn.queue_exists(backend_stack_name(APP_ID, "main"))
+    assert cfn.status(own) == "DELETE_COMPLETE"
+    assert cfn.count("DeleteStack") == 1
+    assert sim.branch(APP_ID, "pr-3") is None
+    [warning] = [c.message for c in run.commands.named("warning")]
+    assert f"Kept stack {backend_stack_name(APP_ID, 'main')}" in warning
+    assert "the production branch `main`" in warning
+
+
+def test_the_production_stack_stays_even_when_its_tags_name_the_preview(run_action, sim, cfn):
+    # Tags are anyone's to edit: the name `ampx` gives production's stack wins.
+    sim.set_production_branch(APP_ID, "main")
+    production = cfn.create_stack(backend_stack_name(APP_ID, "main"), tags=gen2_tags("pr-4"))
+    sim.add_branch(APP_ID, "pr-4", stage="PULL_REQUEST", tags=OURS, stack_arn=production)
+
+    run = teardown(run_action, "pr-4", cfn)
+
+    assert run.exit_code == 0, run.log
+    assert cfn.status(production) == "CREATE_COMPLETE"
+    assert "DeleteStack" not in cfn.requests
+    [warning] = [c.message for c in run.commands.named("warning")]
+    assert "the production branch `main`'s" in warning
+
+
+def test_a_stack_arn_is_deleted_only_when_the_stacks_tags_name_this_app_and_branch(
+    run_action, sim, cfn
+):
+    renamed = cfn.create_stack("amplify-renamed-by-an-older-cli", tags=gen2_tags("feature/a"))
+    sim.add_branch(APP_ID, "feature/a", stage="PULL_REQUEST", tags=OURS, stack_arn=renamed)
+    shared = cfn.create_stack("amplify-shared-backend", tags=gen2_tags("feature/a"))
+    sim.add_branch(APP_ID, "feature/b", stage="PULL_REQUEST", tags=OURS, stack_arn=shared)
+    elsewhere = cfn.create_stack("amplify-other-app", tags=gen2_tags("feature/c", "d9other"))
+    sim.add_branch(APP_ID, "feature/c", stage="PULL_REQUEST", tags=OURS, stack_arn=elsewhere)
+    untagged = cfn.create_stack("hand-made-stack")
+    sim.add_branch(APP_ID, "feature/d", stage="PULL_REQUEST", tags=OURS, stack_arn=untagged)
+
+    mine = teardown(run_action, "feature/a", cfn)
+    theirs = teardown(run_action, "feature/b", cfn)
+    other_app = teardown(run_action, "feature/c", cfn)
+    nobodys = teardown(run_action, "feature/d", cfn)
+
+    assert cfn.status(renamed) == "DELETE_COMPLETE"
+    assert not mine.commands.named("warning")
+    for run, arn, whose in (
+        (theirs, shared, "branch `feature/a`'s"),
+        (other_app, elsewhere, "branch `feature/c` of app d9other's"),
+        (nobodys, untagged, "a stack whose tags name no branch"),
+    ):
+        assert run.exit_code == 0, run.log
+        assert cfn.status(arn) == "CREATE_COMPLETE"
+        [warning] = [c.message for c in run.commands.named("warning")]
+        assert whose in warning, warning
+    assert all(sim.branch(APP_ID, b) is None for b in ("feature/a", "feature/b", "feature/c"))
+
+
+def test_a_stack_arn_the_role_may_not_read_is_kept_and_the_own_stack_goes(run_action, sim, cfn):
+    # The README's policy covers `amplify-<app-id>-*` stacks only: another app's is unreadable.
+    elsewhere = cfn.create_stack("amplify-d9other-main-branch-0123456789")
+    sim.add_branch(APP_ID, "feature/e2", stage="PULL_REQUEST", tags=OURS, stack_arn=elsewhere)
+    own = cfn.create_stack(backend_stack_name(APP_ID, "feature/e2"))
+    cfn.deny("DescribeStacks", stack=elsewhere)
+
+    run = teardown(run_action, "feature/e2", cfn)
+
+    assert run.exit_code == 0, run.log
+    assert cfn.status(elsewhere) == "CREATE_COMPLETE"
+    assert cfn.status(own) == "DELETE_COMPLETE"
+    [warning] = [c.message for c in run.commands.named("warning")]
+    assert f"Kept stack {elsewhere}" in warning and "may not read it" in warning
+    assert sim.branch(APP_ID, "feature/e2") is None
+
+
+def test_a_stale_stack_arn_does_not_hide_the_live_stack_of_the_branchs_name(run_action, sim, cfn):
+    name = backend_stack_name(APP_ID, "feature/again")
+    old = cfn.create_stack(name, tags=gen2_tags("feature/again"))
+    deleted_by_hand(cfn, old)
+    live = cfn.create_stack(name, tags=gen2_tags("feature/again"))  # deployed again since
+    sim.add_branch(APP_ID, "feature/again", stage="PULL_REQUEST", tags=OURS, stack_arn=old)
+
+    run = teardown(run_action, "feature/again", cfn)
+
+    assert run.exit_code == 0, run.log
+    assert cfn.status(live) == "DELETE_COMPLETE"
+    assert not cfn.queue_exists(name)
+    assert sim.branch(APP_ID, "feature/again") is None
+
+
+def test_a_teardown_that_stops_halfway_has_removed_the_backend_hash_first(run_action, sim, cfn):
+    name = backend_stack_name(APP_ID, "feature/hashed")
+    hashed = {**OURS, skip.HASH_TAG: "ab" * 32, skip.DEPLOY_TAG: "run 41 at 2026-11-30 09:00 UTC"}
+    arn = branch_with_stack(sim, cfn, "feature/hashed", tags=hashed)
+    cfn.fail_delete(name, "Storage", "The bucket you tried to delete is not empty")
+
+    run = teardown(run_action, "feature/hashed", cfn)
+
+    assert run.exit_code == 1
+    assert cfn.status(arn) == "DELETE_FAILED"
+    # The branch stays for a re-run, without a hash a deploy could take for the stack's.
+    assert sim.branch(APP_ID, "feature/hashed")["tags"] == OURS
+
+
+def test_a_created_by_tag_of_another_tool_leaves_the_branch_whole(run_action, sim, cfn):
+    arn = branch_with_stack(sim, cfn, "feature/tf", tags={"created-by": "terraform"})
+
+    run = teardown(run_action, "feature/tf", cfn)
+
+    assert run.exit_code == 0, run.log
+    [warning] = [c.message for c in run.commands.named("warning")]
+    assert "did not create it" in warning
+    assert cfn.status(arn) == "CREATE_COMPLETE"
+    assert sim.branch(APP_ID, "feature/tf") is not None
+    assert "DeleteStack" not in cfn.requests and "DeleteBranch" not in sim.operations()
 
 
 def test_teardown_leaves_an_untagged_branch_whole_with_a_warning(run_action, sim, cfn):
@@ -422,6 +584,131 @@ def test_a_passing_github_failure_is_retried_into_one_comment(run_action, sim, g
     no_token_anywhere(run)
 
 
+PREVIEW = {**OFF, "branch": "pr-7", "create-branch": "true", "github-token": TOKEN}
+
+
+def test_a_marker_planted_by_someone_else_is_left_alone(run_action, sim, github, pr_event):
+    """`GITHUB_TOKEN` cannot read `GET /user` (403): its comments are `github-actions[bot]`'s."""
+    planted = github.add_comment(PR, marker(APP_ID, "pr-7") + "\nplanted", login="mallory")
+    job = env(github=github, event=pr_event)
+
+    runs = [run_action(PREVIEW, job_env=job), run_action(PREVIEW, job_env=job)]
+
+    for run in runs:
+        assert run.exit_code == 0, run.log
+        assert not run.commands.named("warning"), run.log
+    [theirs] = [c for c in github.comments_on(PR) if c["id"] == planted]
+    assert theirs["body"].endswith("planted")
+    [ours] = [c for c in github.comments_on(PR) if c["id"] != planted]
+    assert ours["user"]["login"] == "github-actions[bot]" and "| Preview |" in ours["body"]
+    ops = github.operations()
+    assert ops.count("POST /api/v3/repos/octo/app/issues/N/comments") == 1
+    assert ops.count("PATCH /api/v3/repos/octo/app/issues/comments/N") == 1
+    assert f"Comment {planted} by mallory carries this action's marker" in runs[0].log
+
+
+def test_a_personal_token_takes_only_its_own_users_comment(run_action, sim, harness, pr_event):
+    harness.secrets.add(TOKEN)
+    with GitHubServer(TOKEN, login="octo-deployer") as github:
+        # Another workflow's comment, written with that workflow's GITHUB_TOKEN.
+        other = github.add_comment(PR, marker(APP_ID, "pr-7"), login="github-actions[bot]")
+        job = env(github=github, event=pr_event)
+
+        runs = [run_action(PREVIEW, job_env=job), run_action(PREVIEW, job_env=job)]
+
+        for run in runs:
+            assert run.exit_code == 0, run.log
+        [theirs] = [c for c in github.comments_on(PR) if c["id"] == other]
+        assert theirs["body"] == marker(APP_ID, "pr-7")
+        [ours] = [c for c in github.comments_on(PR) if c["id"] != other]
+        assert ours["user"]["login"] == "octo-deployer"
+        assert github.operations().count("PATCH /api/v3/repos/octo/app/issues/comments/N") == 1
+
+
+def test_the_comment_beyond_the_first_page_is_updated_not_posted_again(
+    run_action, sim, github, pr_event
+):
+    for n in range(120):  # GitHub gives at most 100 a page
+        github.add_comment(PR, f"review {n}")
+    ours = github.add_comment(PR, marker(APP_ID, "pr-7") + "\nold", login="github-actions[bot]")
+
+    run = run_action(PREVIEW, job_env=env(github=github, event=pr_event))
+
+    assert run.exit_code == 0, run.log
+    [edited] = [c for c in github.comments_on(PR) if c["id"] == ours]
+    assert "| Preview |" in edited["body"]
+    assert len(github.comments_on(PR)) == 121
+    assert "POST /api/v3/repos/octo/app/issues/N/comments" not in github.operations()
+
+
+def test_a_spent_rate_limit_is_waited_out_and_retried(run_action, sim, github, pr_event):
+    github.rate_limit("primary", seconds=0)  # reset now
+    github.rate_limit("secondary", seconds=0)
+
+    run = run_action({**OFF, "github-token": TOKEN}, job_env=env(github=github, event=pr_event))
+
+    assert run.exit_code == 0, run.log
+    assert not run.commands.named("warning"), run.log
+    assert [r.status for r in github.requests][:3] == [403, 403, 200]
+    assert len(github.comments_on(PR)) == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "status"), [("primary", 403), ("secondary", 403), ("primary", 429)]
+)
+def test_a_rate_limit_that_outlasts_the_retries_says_rate_limited(  # noqa: PLR0917
+    run_action, sim, github, pr_event, kind, status
+):
+    github.rate_limit(kind, times=10, seconds=3600, status=status)  # an hour off: not worth it
+
+    run = run_action({**OFF, "github-token": TOKEN}, job_env=env(github=github, event=pr_event))
+
+    assert run.exit_code == 0, run.log
+    [warning] = [c.message for c in run.commands.named("warning")]
+    assert f"rate limited (HTTP {status}); GitHub asks to wait 60 min" in warning
+    assert "pull-requests: write" not in warning
+    assert len(github.requests) == 1  # no sleep of an hour, no attempt doomed to fail
+    assert github.comments_on(PR) == []
+
+
+def test_a_cancel_while_waiting_out_a_rate_limit_ends_the_run(
+    sim, github, pr_event, tmp_path, workspace
+):
+    """GitHub asks for 30 s; the runner's SIGTERM comes (it kills 7.5 s later): the
+    comment is given up at once."""
+    github.rate_limit("secondary", times=5, seconds=30)
+    files = RunnerFiles(tmp_path / "runner", workspace)
+    run_env = entrypoint_env(
+        sim, files, {**OFF, "github-token": TOKEN}, job_env=env(github=github, event=pr_event)
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "entrypoint.py")],
+        env=run_env,
+        cwd=workspace,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not github.requests:
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    time.sleep(0.5)  # asleep now, 30 s from the next attempt
+
+    proc.send_signal(signal.SIGTERM)
+    try:
+        out, _ = proc.communicate(timeout=7.5)  # the runner's SIGKILL comes after 7.5 s
+    finally:
+        proc.kill()
+
+    assert proc.returncode == 0, out  # the run's work was done: only the comment is given up
+    [warning] = CommandLog.parse(out).named("warning")
+    assert warning.message.endswith("after 1 attempt(s): cancelled."), out
+    assert len(github.requests) == 1, out  # no attempt after the cancel
+    assert github.comments_on(PR) == []
+    assert TOKEN not in shown_lines(out)
+
+
 def test_pr_comment_false_posts_nothing(run_action, sim, github, pr_event):
     run = run_action(
         {**OFF, "github-token": TOKEN, "pr-comment": "false"},
@@ -503,7 +790,7 @@ def test_a_previews_whole_life_counted(run_action, sim, cfn, github, pr_event, c
             "amplify:ListWebhooks": 1,
             "amplify:ListJobs": 1,
             "amplify:Webhook": 1,
-            "github:GET": 1,
+            "github:GET": 2,  # the comments, then whose the marked one is (GET /user)
             "github:PATCH": 1,
         }
     )
@@ -519,7 +806,7 @@ def test_a_previews_whole_life_counted(run_action, sim, cfn, github, pr_event, c
         "amplify:ListWebhooks": 1,
         "amplify:DeleteWebhook": 1,
         "amplify:DeleteBranch": 1,
-        "github:GET": 1,
+        "github:GET": 2,
         "github:PATCH": 1,
     }
     assert cfn.status(arn) == "DELETE_COMPLETE" and sim.branch(APP_ID, "pr-7") is None

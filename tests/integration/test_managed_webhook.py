@@ -68,3 +68,50 @@ def test_a_refusal_of_the_actions_own_webhook_never_advises_dropping_webhook_url
     assert "webhook-url" not in error
     assert sim.count("ListWebhooks") == 2  # looked it up again once: the same one
     assert sim.count("Webhook") == 1
+
+
+def test_a_created_webhook_missing_from_the_listing_is_masked_before_anything_else(run_action, sim):
+    """ListWebhooks right after CreateWebhook may not list the new webhook yet: the
+    URL CreateWebhook answered is the one masked, before any line after the create."""
+    sim.list_new_webhooks_late(times=5)
+
+    run = run_action(OFF)
+
+    assert run.exit_code == 0, run.log
+    (made,) = [w for w in sim.webhooks(APP_ID) if w["description"] == MARK]
+    assert run.outputs["webhook-created"] == "true" and sim.count("Webhook") == 1
+    lines = run.stdout.splitlines()
+    mask = lines.index(f"::add-mask::{made['webhookUrl']}")
+    said = [i for i, line in enumerate(lines) if "::add-mask::" not in line]
+    first_after = next(i for i in said if made["webhookId"] in lines[i])  # "Webhook … (created)."
+    assert mask < first_after, run.stdout
+
+
+def test_the_webhooks_and_the_branchs_jobs_are_read_at_the_same_time(run_action, sim):
+    """Finding the webhook and noting the branch's newest job need nothing of each other:
+    one round trip instead of two. Each is held a second in the server, so that the two
+    overlap when, and only when, the second is sent before the first is answered."""
+    sim.add_webhook(APP_ID, "main", MARK)
+    sim.fail("ListWebhooks", 200, delay=1.0)  # a delay only: it then answers
+    sim.fail("ListJobs", 200, delay=1.0)
+
+    run = run_action({**OFF, "wait-for-frontend": "true"}, timeout=90)
+
+    assert run.exit_code == 0, run.log
+    webhooks = next(r for r in sim.requests if r.operation == "ListWebhooks")
+    jobs = next(r for r in sim.requests if r.operation == "ListJobs")
+    assert webhooks.overlapped(jobs), (webhooks, jobs)
+    assert sim.count("Webhook") == 1
+
+
+def test_when_both_reads_fail_the_webhooks_error_is_the_one_shown(run_action, sim):
+    """As when they were read one after the other: the webhook's lookup comes first."""
+    sim.fail("ListWebhooks", 403, error_type="AccessDeniedException")
+    sim.fail("ListJobs", 403, error_type="AccessDeniedException")
+
+    run = run_action(OFF)
+
+    assert run.exit_code == 1
+    (error,) = run.errors()
+    assert "list the webhooks of app" in error, error
+    assert sim.count("Webhook") == 0

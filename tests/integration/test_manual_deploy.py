@@ -11,6 +11,7 @@ import io
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -136,6 +137,18 @@ def test_a_zipped_folder_instead_of_its_contents_is_warned_about(run_action, sim
     assert any("Point `frontend-artifact` at `dist`" in w for w in warnings), warnings
 
 
+def test_env_files_in_the_artifact_are_warned_about_by_name(run_action, sim, workspace):
+    built_site(workspace / "dist")
+    (workspace / "dist" / ".env.production").write_text("API_KEY=not-for-the-world")
+
+    run = run_action({**FRONTEND_ONLY, "frontend-artifact": "dist"})
+
+    assert run.exit_code == 0, run.log
+    warnings = [c.message for c in run.commands.named("warning")]
+    assert any("`.env.production`" in w for w in warnings), warnings
+    assert sim.count("StartDeployment") == 1  # a warning, not a refusal: it may be meant
+
+
 def make_symlink_out(workspace: Path) -> str:
     built_site(workspace / "dist")
     (workspace / "dist" / "secrets.txt").symlink_to("/etc/passwd")
@@ -224,6 +237,24 @@ def test_upload_faults_are_retried_into_one_deployment(run_action, sim, workspac
     assert len(sim.jobs(manual_app, "main")) == 1
     assert "Frontend upload attempt 3 of 5 failed (connection dropped)" in run.log
     assert "4 attempt(s)" in run.summary
+
+
+def test_an_upload_failing_every_time_makes_exactly_max_attempts_puts(
+    run_action, sim, workspace, manual_app
+):
+    built_site(workspace / "dist")
+    sim.fail("Upload", 503, times=10, retry_after=0)  # S3's SlowDown, on and on
+
+    run = run_action(
+        {**FRONTEND_ONLY, "app-id": manual_app, "frontend-artifact": "dist", "max-attempts": "3"}
+    )
+
+    assert run.exit_code == 1, run.log
+    (error,) = run.errors()
+    assert "The frontend upload failed after 3 attempts: HTTP 503" in error
+    assert sim.count("Upload") == 3 and sim.count("StartDeployment") == 0
+    (job,) = sim.jobs(manual_app, "main")
+    assert job["status"] == "CANCELLED"
 
 
 def test_a_start_whose_answer_was_lost_is_not_taken_for_a_failure(
@@ -506,3 +537,47 @@ def test_a_dry_run_plans_the_deployment_and_changes_nothing(run_action, sim, wor
     assert "- frontend: zip `dist` and deploy it" in run.log
     assert not MUTATING & set(sim.operations())
     assert "📝 planned" in run.summary
+
+
+def slow_to_zip(folder: Path, megabytes: int) -> None:
+    """`megabytes` of text that deflates slowly (random hex), in files of 50 MB."""
+    folder.mkdir(parents=True)
+    (folder / "index.html").write_text("<html></html>")
+    part = os.urandom(25 << 20).hex().encode()  # 50 MB
+    for n in range(megabytes // 50):
+        (folder / f"bundle-{n}.js").write_bytes(part)
+
+
+def test_a_cancel_while_zipping_ends_the_step_at_once(tmp_path, sim, workspace, manual_app):
+    """The runner's SIGTERM while a 200 MB folder is being zipped (seconds of work):
+    the step ends within 2 s, well inside the runner's 7.5 s, and nothing is deployed."""
+    slow_to_zip(workspace / "dist", 200)
+    scratch = tmp_path / "tmp"  # where the action makes its zip
+    scratch.mkdir()
+    files = RunnerFiles(tmp_path / "runner", workspace)
+    inputs = {**FRONTEND_ONLY, "app-id": manual_app, "frontend-artifact": "dist"}
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "entrypoint.py")],
+        env=entrypoint_env(sim, files, inputs, job_env={"TMPDIR": str(scratch)}),
+        cwd=workspace,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not any(z.stat().st_size for z in scratch.glob("*/frontend-artifact.zip")):
+            assert proc.poll() is None and time.monotonic() < deadline, "the zip never started"
+            time.sleep(0.02)
+
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=2)  # the issue's bound; the runner's is 7.5 s
+    finally:
+        proc.kill()
+        shutil.rmtree(workspace / "dist", ignore_errors=True)
+
+    assert proc.returncode == 130, out
+    (error,) = CommandLog.parse(out).errors()
+    assert "Cancelled during" in error and "zip" in error, error
+    assert sim.count("CreateDeployment") == 0
+    assert list(scratch.iterdir()) == []  # the half-written zip is gone

@@ -60,6 +60,10 @@ def test_the_lockfile_picks_the_package_manager_and_the_cli_runs_through_it(
 
     assert run.exit_code == 0, run.log
     assert f"corepack {install}" in run.log  # the frozen install, by corepack
+    # The CLI is run by its file, through the package manager: no name to look up.
+    script = (workspace / "node_modules" / "@aws-amplify" / "backend-cli").resolve()
+    assert f"exec {'-- ' if manager == 'yarn' else ''}/" in run.log
+    assert f"{script / 'bin' / 'ampx.js'} pipeline-deploy --branch main" in run.log
     calls = run.ampx_calls()  # recorded by the project's own stub: nothing was fetched
     assert len(calls) == 1, run.log
     assert calls[0]["argv"] == DEPLOY_ARGV

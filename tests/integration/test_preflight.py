@@ -44,7 +44,7 @@ def test_unknown_app_is_told_apart_from_unknown_branch(run_action, sim):
     run = run_action({"app-id": "d9z9z9z9z9z9z9"})
 
     assert_stopped_before_anything(run, sim)
-    assert sim.operations() == ["GetBranch", "GetApp"]
+    assert sorted(sim.operations()) == ["GetApp", "GetBranch"]  # made at the same time
     (error,) = run.errors()
     assert "Amplify app d9z9z9z9z9z9z9 was not found in region us-east-1" in error
 
@@ -59,12 +59,60 @@ def test_unknown_branch_says_how_to_connect_it(run_action, sim):
 
 
 def test_usual_case_costs_two_reads(run_action, sim):
-    """GetBranch, then GetApp: its repository and build spec decide errors and warnings."""
+    """GetBranch and GetApp: its repository and build spec decide errors and warnings."""
     run = run_action({"install": "false", "deploy-backend": "false"})
 
     assert run.exit_code == 0, run.log
-    assert sim.operations()[:2] == ["GetBranch", "GetApp"]
+    assert sorted(sim.operations()[:2]) == ["GetApp", "GetBranch"]
     assert sim.count("GetApp") == 1
+
+
+def test_the_app_and_the_branch_are_read_at_the_same_time(run_action, sim):
+    """Neither read needs the other's answer: one round trip instead of two. Each is held
+    in the server for a second, so that the two overlap when, and only when, the second
+    is sent before the first is answered."""
+    sim.fail("GetApp", status=200, delay=1.0)  # a delay only: it then answers
+    sim.fail("GetBranch", status=200, delay=1.0)
+    run = run_action({"install": "false", "deploy-backend": "false"})
+
+    assert run.exit_code == 0, run.log
+    (app,) = [r for r in sim.requests if r.operation == "GetApp"]
+    (branch,) = [r for r in sim.requests if r.operation == "GetBranch"]
+    assert app.overlapped(branch), (app, branch)
+
+
+def test_a_branch_read_refused_is_said_before_a_missing_app(run_action, sim):
+    """As when the two were read one after the other: GetBranch's own error comes first."""
+    sim.fail("GetBranch", 403, error_type="AccessDeniedException")
+    run = run_action({"app-id": "d9z9z9z9z9z9z9"})
+
+    assert_stopped_before_anything(run, sim)
+    (error,) = run.errors()
+    assert "Not allowed to" in error and "AccessDeniedException" in error, error
+    assert "was not found" not in error
+
+
+def test_with_create_branch_a_missing_app_is_said_before_a_branch_read_refused(run_action, sim):
+    """`create-branch` reads the app first (a missing branch is then no error): its
+    error comes first, also when GetBranch fails too."""
+    sim.fail("GetBranch", 403, error_type="AccessDeniedException")
+    run = run_action({"app-id": "d9z9z9z9z9z9z9", "create-branch": "true"})
+
+    assert_stopped_before_anything(run, sim)
+    (error,) = run.errors()
+    assert "Amplify app d9z9z9z9z9z9z9 was not found" in error, error
+
+
+def test_a_refused_app_read_is_said_for_a_missing_branch(run_action, sim):
+    """A missing branch is reported only once the app is known: when GetApp is refused,
+    that refusal is what the user sees."""
+    sim.fail("GetApp", 403, error_type="AccessDeniedException")
+    run = run_action({"branch": "feature/x"})
+
+    assert_stopped_before_anything(run, sim)
+    (error,) = run.errors()
+    assert "Not allowed to" in error and "AccessDeniedException" in error, error
+    assert "is not in Amplify app" not in error
 
 
 def test_auto_build_on_warns_and_the_run_goes_on(run_action, sim):

@@ -144,13 +144,13 @@ def test_api_error_text_cannot_issue_workflow_commands(run_action, sim):
 
 
 def _start_action(
-    tmp_path: Path, sim, extra_env: dict[str, str]
+    tmp_path: Path, sim, extra_env: dict[str, str], inputs: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen[str], RunnerFiles]:
     workspace = copy_project("gen2-app", tmp_path / "ws")
     files = RunnerFiles(tmp_path / "runner", workspace)
     proc = subprocess.Popen(
         list(COMMAND),
-        env=entrypoint_env(sim, files, job_env=extra_env),
+        env=entrypoint_env(sim, files, inputs, job_env=extra_env),
         cwd=workspace,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -189,3 +189,31 @@ def test_a_signal_during_deploy_reaches_the_child_and_nothing_is_triggered(tmp_p
     # The stub is gone (a zombie left to init counts as gone: it runs nothing).
     stat = Path(f"/proc/{int(started.read_text())}/stat")
     assert not stat.exists() or stat.read_text().split(") ")[1].startswith("Z")
+
+
+@pytest.mark.parametrize("pause", ["between trigger attempts", "before a wait poll"])
+def test_a_cancel_cuts_a_pause_short(tmp_path, sim, pause):
+    """A SIGTERM while the action sleeps (30 s asked by a 503's Retry-After, or the
+    15 s before the next poll of the build) ends the run at once, exit 130."""
+    if pause == "between trigger attempts":
+        sim.fail("Webhook", 503, times=5, retry_after=30)
+    else:
+        sim.set_job_plan(APP_ID, "main", [("RUNNING", None)])  # a build that never ends
+    inputs = {**OFF, "wait-for-frontend": "true", "max-attempts": "5"}
+    proc, _ = _start_action(tmp_path, sim, {}, inputs)
+    deadline = time.monotonic() + 60
+    while sim.count("Webhook") < 1:
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[0]
+        time.sleep(0.05)
+    time.sleep(0.5)  # asleep now, the next attempt or poll seconds away
+    calls = len(sim.operations())
+
+    proc.send_signal(signal.SIGTERM)
+    try:
+        out, _ = proc.communicate(timeout=7.5)  # the runner's SIGKILL comes after 7.5 s
+    finally:
+        proc.kill()  # as the runner would; nothing left sleeping after the test
+
+    assert proc.returncode == 130, out
+    assert len(CommandLog.parse(out).errors()) == 1, out
+    assert len(sim.operations()) == calls  # no attempt or poll after the cancel

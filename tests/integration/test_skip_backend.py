@@ -7,17 +7,41 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
 from support.action import APP_ID, ROOT
+from support.cloudformation_server import CloudFormationServer
 from support.entrypoint import entrypoint_env
 from support.fixtures import wait_for_file
 from support.runner import RunnerFiles
 
 from ampaction import skip
+from ampaction.cloudformation import backend_stack_name
 
 SKIP = {"skip-unchanged-backend": "true"}
 HASH, DEPLOY = skip.HASH_TAG, skip.DEPLOY_TAG
+
+
+@pytest.fixture
+def cfn():
+    """CloudFormation, with the stack a deploy of branch `main` made (the stub CLI makes
+    none): a matching tag is trusted only while the branch's stack stands."""
+    with CloudFormationServer() as server:
+        server.create_stack(backend_stack_name(APP_ID, "main"))
+        yield server
+
+
+@pytest.fixture
+def run_action(run_action, cfn):  # type: ignore[no-untyped-def]
+    """conftest's, with CloudFormation at `cfn`."""
+
+    def run(inputs=None, *, job_env=None, **options):  # type: ignore[no-untyped-def]
+        job = {"AWS_ENDPOINT_URL_CLOUDFORMATION": cfn.url, **(job_env or {})}
+        return run_action(inputs, job_env=job, **options)
+
+    return run
 
 
 def files_hash(workspace: Path, paths: tuple[str, ...] = ()) -> str:
@@ -34,7 +58,9 @@ def deployed(run_action, sim, workspace):  # type: ignore[no-untyped-def]
     return run
 
 
-def test_a_deploy_tags_the_branch_and_an_unchanged_backend_is_skipped(run_action, sim, workspace):
+def test_a_deploy_tags_the_branch_and_an_unchanged_backend_is_skipped(
+    run_action, sim, cfn, workspace
+):
     deployed(run_action, sim, workspace)
     tags = sim.branch(APP_ID, "main")["tags"]
     assert tags[HASH] == files_hash(workspace)
@@ -61,9 +87,10 @@ def test_a_deploy_tags_the_branch_and_an_unchanged_backend_is_skipped(run_action
     # ...and goes on to the frontend.
     assert run.outputs["frontend-triggered"] == "true"
     assert sim.count("Webhook") == 1  # since clear_requests
-    # One GetBranch answered it all: no extra call, no tag written.
+    # One GetBranch and one DescribeStacks answered it all: no extra call, no tag written.
     assert sim.count("GetBranch") == 1
     assert not {"TagResource", "UntagResource", "ListTagsForResource"} & set(sim.operations())
+    assert cfn.requests == ["DescribeStacks"]
     assert f"backend unchanged since {tags[DEPLOY]}" in run.summary
 
 
@@ -153,6 +180,71 @@ def test_a_foreign_tag_value_means_deploy(run_action, sim, workspace):
     assert sim.branch(APP_ID, "dev")["tags"][HASH] == files_hash(workspace)
 
 
+def test_a_matching_tag_whose_stack_is_gone_deploys(run_action, sim, cfn, workspace):
+    # What a teardown that stopped halfway, or a stack deleted by hand, leaves.
+    tags = {HASH: files_hash(workspace), DEPLOY: "run 41 at 2026-11-30 09:00 UTC"}
+    sim.add_branch(APP_ID, "dev", tags=tags)
+
+    run = run_action({**SKIP, "branch": "dev"})
+
+    assert run.exit_code == 0, run.log
+    assert run.outputs["backend-skipped"] == "false"
+    assert len(run.ampx_calls()) == 1
+    assert f"its stack {backend_stack_name(APP_ID, 'dev')} does not exist" in run.stdout
+    assert sim.branch(APP_ID, "dev")["tags"][HASH] == files_hash(workspace)
+
+
+def test_a_matching_tag_on_a_stack_that_failed_to_delete_deploys(run_action, sim, cfn, workspace):
+    name = backend_stack_name(APP_ID, "dev")
+    arn = cfn.create_stack(name)
+    cfn.fail_delete(name, "Storage", "The bucket you tried to delete is not empty")
+    cfn.client().delete_stack(StackName=arn)
+    deadline = time.monotonic() + 30
+    while cfn.status(arn) != "DELETE_FAILED":
+        assert time.monotonic() < deadline, cfn.status(arn)
+        time.sleep(0.05)
+    sim.add_branch(APP_ID, "dev", tags={HASH: files_hash(workspace), DEPLOY: "run 41"})
+
+    run = run_action({**SKIP, "branch": "dev"})
+
+    assert run.outputs["backend-skipped"] == "false"
+    assert len(run.ampx_calls()) == 1
+    assert f"its stack {name} is DELETE_FAILED" in run.stdout
+
+
+def test_a_stack_the_role_may_not_read_means_deploy_with_a_notice(run_action, sim, cfn, workspace):
+    deployed(run_action, sim, workspace)
+    cfn.deny("DescribeStacks")
+
+    run = run_action(SKIP)
+
+    assert run.exit_code == 0, run.log
+    assert run.outputs["backend-skipped"] == "false"
+    assert len(run.ampx_calls()) == 1
+    [notice] = [c.message for c in run.commands.named("notice")]
+    assert "cloudformation:DescribeStacks" in notice and "deploying" in notice
+    assert not run.commands.named("warning")
+
+
+def test_a_tag_that_cannot_be_removed_stops_the_run_before_pipeline_deploy(
+    run_action, sim, workspace
+):
+    deployed(run_action, sim, workspace)
+    before = sim.branch(APP_ID, "main")["tags"]
+    (workspace / "amplify" / "backend.ts").write_text("// changed\n", encoding="utf-8")
+    sim.fail("UntagResource", 403, error_type="AccessDeniedException")
+
+    run = run_action(SKIP)
+
+    # Deploying with the old tag in place could leave it on a stack that is neither version.
+    assert run.exit_code == 1
+    assert run.ampx_calls() == []
+    assert run.outputs["backend-deployed"] == "false"
+    [error] = run.errors()
+    assert "amplify:UntagResource" in error
+    assert sim.branch(APP_ID, "main")["tags"] == before
+
+
 def test_a_backend_paths_file_counts_and_a_pattern_matching_nothing_warns(
     run_action, sim, workspace
 ):
@@ -226,3 +318,53 @@ def test_the_benchmark_of_a_skipped_run_still_runs():
     assert proc.returncode in (0, 1), proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "round 1: deploying run" in proc.stdout
     assert "skipped/deploying = " in proc.stdout
+
+
+def test_a_change_in_a_folder_linked_into_amplify_deploys(run_action, sim, workspace):
+    (workspace / "shared").mkdir()
+    (workspace / "shared" / "schema.graphql").write_text("type Todo { id: ID! }\n")
+    (workspace / "amplify" / "shared").symlink_to("../shared", target_is_directory=True)
+    deployed(run_action, sim, workspace)
+
+    (workspace / "shared" / "schema.graphql").write_text("type Todo { id: ID! done: Boolean }\n")
+    run = run_action(SKIP)
+
+    assert run.exit_code == 0, run.log
+    assert run.outputs["backend-skipped"] == "false"
+    assert len(run.ampx_calls()) == 1
+
+
+def test_a_link_in_amplify_that_leaves_the_project_stops_the_run_before_anything(
+    run_action, sim, workspace, tmp_path
+):
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "schema.graphql").write_text("type Todo { id: ID! }\n")
+    (workspace / "amplify" / "types").symlink_to(outside, target_is_directory=True)
+
+    run = run_action(SKIP)
+
+    assert run.exit_code != 0
+    (error,) = run.commands.named("error")
+    assert f"`amplify/types` is a link to `{outside}`, outside the project" in error.message
+    assert run.ampx_calls() == []
+    assert "npm ci" not in run.stdout
+    assert not {"TagResource", "UntagResource"} & set(sim.operations())
+
+
+def test_node_modules_and_amplify_outputs_matched_by_backend_paths_do_not_count(
+    run_action, sim, workspace
+):
+    (workspace / "shared" / "node_modules" / "x").mkdir(parents=True)
+    (workspace / "shared" / "schema.graphql").write_text("type Todo { id: ID! }\n")
+    inputs = {**SKIP, "backend-paths": "shared/**\n*.json"}
+    first = run_action(inputs)
+    assert first.outputs["backend-deployed"] == "true"
+    assert (workspace / "amplify_outputs.json").is_file()  # written by the deploy, matches *.json
+
+    (workspace / "shared" / "node_modules" / "x" / "index.js").write_text("// reinstalled\n")
+    run = run_action(inputs)
+
+    assert run.exit_code == 0, run.log
+    assert run.outputs["backend-skipped"] == "true"
+    assert run.ampx_calls() == []

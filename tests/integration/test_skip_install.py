@@ -176,3 +176,65 @@ def test_a_package_json_out_of_step_with_the_lockfile_is_left_to_npm_ci(run_acti
     assert "package.json and package-lock.json differ in `devDependencies`" in run.stdout
     assert ran_npm_ci(run)
     assert run.exit_code != 0  # npm ci's own verdict: the lockfile is out of sync
+
+
+def test_a_node_modules_restored_without_its_bin_links_is_installed(run_action, installed):
+    shutil.rmtree(installed / "node_modules" / ".bin")
+
+    run = run_action({"trigger-frontend": "false"})
+
+    assert run.exit_code == 0, run.log
+    assert (
+        "Running `npm ci`: `node_modules/.bin/ampx`, which npm links to "
+        "`@aws-amplify/backend-cli`, is missing or broken." in run.stdout
+    )
+    assert ran_npm_ci(run)
+    assert (installed / "node_modules" / ".bin" / "ampx").is_file()
+
+
+def test_a_package_json_edited_in_node_modules_is_installed(run_action, installed):
+    manifest = installed / "node_modules" / "tiny-dep" / "package.json"
+    data = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**data, "main": "elsewhere.js"}))  # the same version
+
+    run = run_action({"trigger-frontend": "false"})
+
+    assert run.exit_code == 0, run.log
+    assert (
+        "Running `npm ci`: `tiny-dep` in node_modules is not as npm installed it "
+        "(its package.json changed)." in run.stdout
+    )
+    assert ran_npm_ci(run)
+    assert json.loads(manifest.read_text()) == data
+
+
+def test_an_install_made_without_bin_links_is_trusted_as_npm_would_make_it_again(
+    run_action, installed
+):
+    # With bin-links=false, npm ci makes no links: their absence is no reason to install.
+    (installed / ".npmrc").write_text("bin-links=false\n")
+    shutil.rmtree(installed / "node_modules" / ".bin")
+    again = run_action({"trigger-frontend": "false"})
+    assert ran_npm_ci(again)  # the links were gone: installed, and npm made none
+    assert not (installed / "node_modules" / ".bin" / "ampx").exists()
+
+    run = run_action({"trigger-frontend": "false"})
+
+    assert run.exit_code == 0, run.log
+    assert not ran_npm_ci(run), run.stdout
+    assert len(again.ampx_calls()) == len(run.ampx_calls()) == 1  # the CLI ran, by its file
+
+
+@pytest.mark.parametrize("script", ["preprepare", "postprepare"])
+def test_a_prepare_hook_npm_ci_runs_stops_the_skip(run_action, installed, script):
+    # npm ci runs them for the project, like prepare: what they write is not in node_modules.
+    manifest = json.loads((installed / "package.json").read_text())
+    manifest["scripts"] = {script: "node -e \"require('fs').writeFileSync('made-by-hook', '')\""}
+    (installed / "package.json").write_text(json.dumps(manifest))
+
+    run = run_action({"trigger-frontend": "false"})
+
+    assert run.exit_code == 0, run.log
+    assert f"package.json has a `{script}` script, which `npm ci` runs" in run.stdout
+    assert ran_npm_ci(run)
+    assert (installed / "made-by-hook").is_file()

@@ -148,6 +148,10 @@ class Released:
     main_before: str
     old_major: str
     done: subprocess.CompletedProcess[str]
+    tags_after_build: list[str]  # the registry's tags once the script's first run ended
+    early_move: subprocess.CompletedProcess[str]  # --move-image-tags before the git push
+    tags_after_early_move: list[str]
+    moved: subprocess.CompletedProcess[str]  # --move-image-tags after the git push
 
     @property
     def tag_commit(self) -> str:
@@ -156,6 +160,13 @@ class Released:
     def action(self, ref: str) -> dict[str, object]:
         loaded: dict[str, object] = yaml.safe_load(git(self.repo, "show", f"{ref}:action.yml"))
         return loaded
+
+
+def with_own_origin(repo: Path, origin: Path) -> None:
+    """A bare repository as the clone's origin, so that the test can publish tags."""
+    subprocess.run(["git", "init", "-q", "--bare", str(origin)], check=True)
+    git(repo, "remote", "set-url", "origin", str(origin))
+    git(repo, "push", "-q", "origin", "main")
 
 
 @pytest.fixture(scope="module")
@@ -167,13 +178,31 @@ def released(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Released]:
     root = tmp_path_factory.mktemp("release")
     with LocalRegistry(root / "registry") as registry:
         repo = clone(root / "clone")
+        with_own_origin(repo, root / "origin.git")
         # An older release that the major tag points at before this one.
         git(repo, "tag", "v1", "HEAD~1")
         old_major = git(repo, "rev-parse", "v1")
         main_before = git(repo, "rev-parse", "main")
         image = f"{registry.address}/ampaction"
         done = release(repo, "--image", image, "--build-arg", f"BASE_IMAGE={base}")
-        yield Released(repo, registry, image, main_before, old_major, done)
+        tags_after_build = registry.tags("ampaction")
+        early_move = release(repo, "--image", image, "--move-image-tags")
+        tags_after_early_move = registry.tags("ampaction")
+        git(repo, "push", "-q", "origin", f"v{VERSION}")  # the git tags are published
+        git(repo, "push", "-q", "--force", "origin", "v1")
+        moved = release(repo, "--image", image, "--move-image-tags")
+        yield Released(
+            repo,
+            registry,
+            image,
+            main_before,
+            old_major,
+            done,
+            tags_after_build,
+            early_move,
+            tags_after_early_move,
+            moved,
+        )
         # Every image of this registry's repository: the tags and the pull by digest.
         listed = docker("images", "--quiet", "--filter", f"reference={image}", check=False)
         for image_id in set(listed.stdout.split()):
@@ -198,8 +227,21 @@ def test_the_script_succeeds_and_says_what_it_did(released: Released) -> None:
         f"tagged  v{VERSION}",
         "moved   v1",
         f"git push origin v{VERSION} && git push --force origin v1",
+        "--move-image-tags",
     ):
         assert expected in out, out
+
+
+def test_the_moving_image_tags_wait_until_the_git_tags_are_published(released: Released) -> None:
+    """A failed publish must not leave :v1 on a build no git tag names: the script's
+    first run pushes only :vVERSION, and --move-image-tags refuses until the git tag
+    is on origin."""
+    assert released.tags_after_build == [f"v{VERSION}"]
+    assert released.early_move.returncode == 1, released.early_move
+    assert "not on origin" in released.early_move.stderr, released.early_move.stderr
+    assert released.tags_after_early_move == [f"v{VERSION}"]
+    assert released.moved.returncode == 0, released.moved.stderr
+    assert f"moved   {released.image}:v1 -> sha256:" in released.moved.stdout
 
 
 def test_the_tag_names_a_digest_the_registry_serves(released: Released) -> None:
@@ -207,7 +249,8 @@ def test_the_tag_names_a_digest_the_registry_serves(released: Released) -> None:
     digest = reference.split("@", 1)[1]
     body, manifest = released.registry.manifest("ampaction", digest)  # checks sha256(body)
     assert "sha256:" + hashlib.sha256(body).hexdigest() == digest
-    # ...and it is what the version tags in the registry point at.
+    # ...and it is what the version tags in the registry point at, once moved.
+    assert released.registry.tags("ampaction") == ["v1", "v1.4", f"v{VERSION}"]
     for tag in (f"v{VERSION}", "v1.4", "v1"):
         tagged, _ = released.registry.manifest("ampaction", tag)
         assert tagged == body, tag

@@ -42,7 +42,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from support.amplify_sim import AmplifySimulator
-from support.docker_action import REPO, build_image, standin_base
+from support.docker_action import REPO, build_image, remove_containers, run_label, standin_base
 from support.fixtures import copy_project
 
 PUBLISHED = "ampaction/amplify-gen2-deploy"
@@ -209,11 +209,15 @@ def run_workflow(
     secrets: Mapping[str, str] | None = None,
     action_source: Path | None = None,
     timeout: float = 600,
+    label: str | None = None,
 ) -> ActRun:
     """Run `event` in `repo` with act; `workflow` is a file under .github/workflows.
 
     `action_source`: the folder that stands in for `ampaction/amplify-gen2-deploy@v1`
-    (default: a tracked copy of this working tree next to `repo`)."""
+    (default: a tracked copy of this working tree next to `repo`). The job containers
+    carry `label` (default: one of their own) and are removed when act ends, whatever
+    the outcome: act keeps a failed or cancelled job's container running."""
+    label = label or run_label()
     reason = act_available()
     assert reason is None, reason
     platform = standin_base("trixie", 24)
@@ -225,6 +229,7 @@ def run_workflow(
         "--pull=false",
         "--rebuild=false",
         "--container-daemon-socket=-",
+        f"--container-options=--label {label}",
         "-P",
         f"ubuntu-latest={platform}",
         "--local-repository",
@@ -247,15 +252,18 @@ def run_workflow(
         event_file = repo.parent / f"{repo.name}-event.json"
         event_file.write_text(json.dumps(payload), encoding="utf-8")
         cmd += ["-e", str(event_file)]
-    done = subprocess.run(
-        cmd,
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        env={**os.environ, **(secrets or {}), "NO_COLOR": "1"},
-    )
+    try:
+        done = subprocess.run(
+            cmd,
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            env={**os.environ, **(secrets or {}), "NO_COLOR": "1"},
+        )
+    finally:
+        remove_containers(label)
     entries = []
     for line in done.stdout.splitlines():
         try:

@@ -199,7 +199,10 @@ class RequestRecord:
     """One request as the simulator saw it, so tests can assert on what a client sent.
 
     ``status`` is the HTTP status answered, or ``None`` when the connection was dropped
-    without a response.  ``time`` comes from the simulator's (possibly fake) clock.
+    without a response.  ``time`` comes from the simulator's (possibly fake) clock;
+    ``received`` and ``answered`` are the real monotonic clock's, at arrival and at the
+    answer: two requests were handled at the same time when each arrived before the
+    other was answered (`overlapped`).
     """
 
     operation: str
@@ -211,6 +214,12 @@ class RequestRecord:
     status: int | None
     time: float
     access_key: str | None = None
+    received: float = 0.0
+    answered: float = 0.0
+
+    def overlapped(self, other: RequestRecord) -> bool:
+        """Whether the two were in the server at the same time (sent concurrently)."""
+        return self.received < other.answered and other.received < self.answered
 
     def header(self, name: str) -> str | None:
         """Case-insensitive header lookup (HTTP header names are case-insensitive)."""
@@ -578,8 +587,12 @@ class AmplifySimulator:
         clock: Clock = time.time,
         default_page_size: int = MAX_RESULTS_LIMIT,
         verbose: bool = False,
+        latency: float = 0.0,
     ) -> None:
         self.host = host
+        # Seconds every request waits before it is handled: the round trip from a runner
+        # to the region (benchmarks/trigger.py uses 80 ms, as to us-east-1).
+        self.latency = latency
         self._requested_port = port
         self.clock: Clock = clock
         self.default_page_size = default_page_size
@@ -587,6 +600,9 @@ class AmplifySimulator:
         self.verbose = verbose
         self.rejected_access_keys: set[str] = set()
         self.job_appear_delay: float = 0.0
+        # ListWebhooks is eventually consistent: see `list_new_webhooks_late`.
+        self._webhooks_listed_late = 0
+        self._webhooks_listed_before: set[str] = set()
         self._lock = threading.RLock()
         self._stop_event = threading.Event()
         self._server: _Server | None = None
@@ -787,6 +803,13 @@ class AmplifySimulator:
                 raise ValueError(f"unknown branch {branch!r} of app {app_id!r}")
             return self._create_webhook(app_id, branch, description, create_time)
 
+    def list_new_webhooks_late(self, times: int) -> None:
+        """The next ``times`` ListWebhooks leave out webhooks created from now on, as
+        an eventually consistent listing does right after CreateWebhook."""
+        with self._lock:
+            self._webhooks_listed_late = times
+            self._webhooks_listed_before = set(self._webhooks)
+
     def add_job(
         self,
         app_id: str,
@@ -963,6 +986,9 @@ class AmplifySimulator:
         query_lists: dict[str, list[str]] | None = None,
     ) -> tuple[int, JsonDict | bytes, dict[str, str]] | None:
         """Process one HTTP request; ``None`` means drop the connection unanswered."""
+        received = time.monotonic()
+        if self.latency:
+            self._stop_event.wait(self.latency)
         parts = path.strip("/").split("/") if path.strip("/") else []
         operation, params = "Unknown", {}
         for route in _ROUTES:
@@ -1036,6 +1062,8 @@ class AmplifySimulator:
             status=None if response is None else response[0],
             time=self.clock(),
             access_key=access_key,
+            received=received,
+            answered=time.monotonic(),
         )
         with self._lock:
             self._requests.append(record)
@@ -1354,7 +1382,11 @@ class AmplifySimulator:
     def _op_list_webhooks(self, call: _Call) -> _OpResult:
         app_id = call.params["appId"]
         self._app(app_id)
-        items = [copy.deepcopy(h.data) for h in self._sorted_webhooks(app_id)]
+        hooks = self._sorted_webhooks(app_id)
+        if self._webhooks_listed_late > 0:
+            self._webhooks_listed_late -= 1
+            hooks = [h for h in hooks if h.data["webhookId"] in self._webhooks_listed_before]
+        items = [copy.deepcopy(h.data) for h in hooks]
         page, token = self._paginate("webhooks", items, call.query)
         result: JsonDict = {"webhooks": page}
         if token:

@@ -25,11 +25,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import parse_qs
 
 import boto3
 from moto.cloudformation import models as cfn_models
 
-from support.moto_server import MotoServer
+from support.moto_server import Answer, MotoServer
 
 ACCOUNT_ID = "123456789012"  # moto's default account
 REGION = "us-east-1"
@@ -56,6 +57,19 @@ Resources:
 """
 
 
+def _access_denied(action: str) -> Answer:
+    """CloudFormation's answer to a role without the permission (query protocol, 403)."""
+    body = (
+        '<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">'
+        "<Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: "
+        f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/deploy/gh is not authorized to perform: "
+        f"cloudformation:{action} because no identity-based policy allows the "
+        f"cloudformation:{action} action</Message></Error>"
+        "<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
+    ).encode()
+    return "403 Forbidden", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))], body
+
+
 class CloudFormationServer:
     """moto on 127.0.0.1 with CloudFormation's asynchronous, fallible delete."""
 
@@ -63,6 +77,7 @@ class CloudFormationServer:
         self.seconds_per_resource = seconds_per_resource
         self._requests: list[str] = []
         self._lock = threading.Lock()
+        self._denied: dict[str, set[str] | None] = {}
         self._server = MotoServer(self._record)
         self._failures: dict[tuple[str, str], str] = {}
         self._hold = threading.Event()
@@ -101,11 +116,15 @@ class CloudFormationServer:
 
     # -- what the tests set up and look at ----------------------------------
 
-    def create_stack(self, name: str) -> str:
-        """A real stack with three resources; its ARN."""
+    def create_stack(self, name: str, tags: dict[str, str] | None = None) -> str:
+        """A real stack with three resources, and `tags` on the stack; its ARN."""
         bucket = f"b-{abs(hash(name)) % 10**12}"
         body = TEMPLATE.format(name=name, bucket=bucket)
-        stack_id: str = self.client().create_stack(StackName=name, TemplateBody=body)["StackId"]
+        stack_id: str = self.client().create_stack(
+            StackName=name,
+            TemplateBody=body,
+            Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()],
+        )["StackId"]
         return stack_id
 
     def status(self, stack_id: str) -> str | None:
@@ -123,6 +142,15 @@ class CloudFormationServer:
     def fail_delete(self, stack_name: str, logical_id: str, reason: str) -> None:
         """The next deletes of `stack_name` leave `logical_id` in place, DELETE_FAILED."""
         self._failures[(stack_name, logical_id)] = reason
+
+    def deny(self, action: str, stack: str | None = None) -> None:
+        """The action's calls of `action` (e.g. `DescribeStacks`) answer AccessDenied from
+        now on: all of them, or those naming `stack` (its name or ARN, as the call gives it),
+        as a role whose policy covers only some stacks."""
+        if stack is None:
+            self._denied[action] = None
+        elif self._denied.get(action, set()) is not None:
+            self._denied.setdefault(action, set()).add(stack)  # type: ignore[union-attr]
 
     def allow_delete(self, stack_name: str, logical_id: str) -> None:
         self._failures.pop((stack_name, logical_id), None)
@@ -144,11 +172,17 @@ class CloudFormationServer:
     def count(self, action: str) -> int:
         return self.requests.count(action)
 
-    def _record(self, action: str, user_agent: str, body: bytes) -> None:
-        if "ampaction/" not in user_agent:  # the action's own calls, not the tests' set-up
-            return
+    def _record(self, action: str, user_agent: str, body: bytes) -> Answer | None:
+        """Only the action's own calls (its user agent): not the tests' setup and checks."""
+        if "ampaction/" not in user_agent:
+            return None
         with self._lock:
             self._requests.append(action)
+        stacks = self._denied.get(action, ())
+        form = parse_qs(body.decode("utf-8", "replace"))
+        if stacks is None or (form.get("StackName") or [""])[0] in stacks:
+            return _access_denied(action)  # moto does not enforce IAM: refuse as AWS does
+        return None
 
     # -- the asynchronous delete ---------------------------------------------
 

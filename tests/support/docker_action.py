@@ -5,6 +5,11 @@ tests need (the stand-in base); `run_action` is the runner's `docker run`
 (ContainerActionHandler.cs, DockerCommandManager.cs): names-only `-e`, the
 five mounts, `--workdir /github/workspace --rm`, no `--user`, no TTY.
 The facts behind it: RUNNER.md. The stand-in base: standin_base.sh.
+
+Every container a test starts carries a label of its own (`run_label`) and is removed
+by it when the run ends, whatever the outcome: `--rm` alone keeps a container that
+outlives its client (a test's timeout kills the client, not the container), and act
+keeps a failed or cancelled job's container.
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Mapping
+import uuid
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from support.runner import COVERAGE_VARIABLE, RunnerFiles, runner_env
@@ -25,6 +31,52 @@ CONTAINER_PATHS = {
     "file_commands": "/github/file_commands",
     "home": "/github/home",
 }
+
+
+TEST_LABEL = "ampaction.test-run"
+
+
+def run_label() -> str:
+    """A label for the containers of one run, and of nothing else on the engine (other
+    test runs may share it)."""
+    return f"{TEST_LABEL}={uuid.uuid4().hex}"
+
+
+def containers_labelled(label: str) -> list[str]:
+    """The engine's containers, running or not, that carry `label`."""
+    done = subprocess.run(
+        ["docker", "ps", "--all", "--quiet", "--filter", f"label={label}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.split()
+
+
+def remove_containers(label: str) -> None:
+    """Remove every container that carries `label` (running ones too)."""
+    found = containers_labelled(label)
+    if found:
+        subprocess.run(["docker", "rm", "--force", *found], capture_output=True, check=False)
+
+
+def run_container(
+    cmd: Sequence[str],
+    *,
+    timeout: float,
+    env: Mapping[str, str] | None = None,
+    label: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """`docker run ...` (cmd[1] is `run`) with a label of its own; the container is
+    removed when the run ends, by its exit, a failure or the timeout."""
+    label = label or run_label()
+    labelled = [cmd[0], cmd[1], "--label", label, *cmd[2:]]
+    try:
+        return subprocess.run(
+            labelled, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    finally:
+        remove_containers(label)
 
 
 def engine_available() -> str | None:
@@ -144,8 +196,9 @@ def run_action(
     timeout: float = 300,
     entrypoint: str | None = None,
     args: list[str] | None = None,
+    label: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the image as the runner does. `env` is the step's environment
+    """Run the image as the runner does; its container is removed whatever the outcome. `env` is the step's environment
     (from `action_env`, or `runner.runner_env(..., paths=CONTAINER_PATHS)`);
     its values reach the container only through the `docker` client's own
     environment, as on a runner. Like the runner, the client is called by its
@@ -160,6 +213,4 @@ def run_action(
     for keep in ("DOCKER_HOST", "DOCKER_CONFIG", "DOCKER_CONTEXT"):
         if keep in os.environ:
             client_env.setdefault(keep, os.environ[keep])
-    return subprocess.run(
-        cmd, env=client_env, capture_output=True, text=True, timeout=timeout, check=False
-    )
+    return run_container(cmd, timeout=timeout, env=client_env, label=label)

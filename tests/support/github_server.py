@@ -1,12 +1,16 @@
-"""A local GitHub REST API: the three issue-comment endpoints the action uses.
+"""A local GitHub REST API: the endpoints of the pull-request comment.
 
 `GET /repos/{owner}/{repo}/issues/{n}/comments` (paged with `Link`, as GitHub
-does), `POST` the same path (201), `PATCH /repos/{owner}/{repo}/issues/comments/{id}`.
-Any prefix before `/repos/` is accepted, as GitHub Enterprise Server serves the
-API under `/api/v3`. Every request must carry the right token
-(`Authorization: Bearer …` or `token …`), else 401 `Bad credentials`; `forbid()`
-makes it answer 403 as GitHub does for a `GITHUB_TOKEN` without
-`pull-requests: write`; `fail(status, times)` scripts other failures.
+does), `POST` the same path (201), `PATCH /repos/{owner}/{repo}/issues/comments/{id}`,
+and `GET /user`: the token's own user for a personal token (`login=`), or, for
+an installation token such as `GITHUB_TOKEN` (the default), 403 `Resource not
+accessible by integration` as GitHub answers; that token's comments are
+`github-actions[bot]`'s. Any prefix before `/repos/` or `/user` is accepted, as
+GitHub Enterprise Server serves the API under `/api/v3`. Every request must
+carry the right token (`Authorization: Bearer …` or `token …`), else 401 `Bad
+credentials`; `forbid()` makes it answer 403 as GitHub does for a `GITHUB_TOKEN`
+without `pull-requests: write`; `fail(status, times)` scripts other failures,
+`rate_limit(...)` GitHub's primary and secondary rate-limit answers.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -21,6 +26,8 @@ from urllib.parse import parse_qs, urlsplit
 
 _LIST = re.compile(r"/repos/([^/]+/[^/]+)/issues/(\d+)/comments$")
 _ONE = re.compile(r"/repos/([^/]+/[^/]+)/issues/comments/(\d+)$")
+_USER = re.compile(r"/user$")
+INSTALLATION_BOT = "github-actions[bot]"  # the author of a GITHUB_TOKEN's comments
 
 
 @dataclass
@@ -32,14 +39,15 @@ class Request:
 
 
 class GitHubServer:
-    def __init__(self, token: str, repository: str = "octo/app"):
+    def __init__(self, token: str, repository: str = "octo/app", login: str | None = None):
         self.token = token
         self.repository = repository
+        self.login = login  # None: an installation token, as GITHUB_TOKEN is
         self.comments: dict[int, dict[str, Any]] = {}
         self.requests: list[Request] = []
         self.forbidden = False
         self.page_size_cap = 100
-        self._failures: list[int] = []
+        self._failures: list[tuple[int, dict[str, str], str]] = []
         self._next_id = 1000
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -62,7 +70,23 @@ class GitHubServer:
         self.forbidden = True
 
     def fail(self, status: int, times: int = 1) -> None:
-        self._failures.extend([status] * times)
+        self._failures.extend([(status, {}, "Server Error")] * times)
+
+    def rate_limit(self, kind: str, times: int = 1, *, seconds: int = 0, status: int = 403) -> None:
+        """The next `times` answers: GitHub's 403 (or 429: GitHub uses both) for a spent
+        primary rate limit (`x-ratelimit-remaining: 0`, reset in `seconds`) or a
+        secondary one (`retry-after: seconds`)."""
+        if kind == "primary":
+            headers = {
+                "x-ratelimit-limit": "1000",
+                "x-ratelimit-remaining": "0",
+                "x-ratelimit-reset": str(int(time.time()) + seconds),
+            }
+            said = "API rate limit exceeded for installation ID 1."
+        else:
+            headers = {"retry-after": str(seconds)}
+            said = "You have exceeded a secondary rate limit. Please wait a few minutes."
+        self._failures.extend([(status, headers, said)] * times)
 
     def add_comment(self, number: int, body: str, login: str = "someone") -> int:
         with self._lock:
@@ -82,7 +106,7 @@ class GitHubServer:
             "id": self._next_id,
             "number": number,
             "body": body,
-            "user": {"login": login, "type": "Bot"},
+            "user": {"login": login, "type": "Bot" if login.endswith("[bot]") else "User"},
             "html_url": f"https://github.com/{self.repository}/pull/{number}#issuecomment-{self._next_id}",
         }
         self.comments[self._next_id] = comment
@@ -102,7 +126,8 @@ class GitHubServer:
         if auth not in (f"Bearer {self.token}", f"token {self.token}"):
             return 401, {"message": "Bad credentials"}, {}
         if self._failures:
-            return self._failures.pop(0), {"message": "Server Error"}, {}
+            status, headers, said = self._failures.pop(0)
+            return status, {"message": said}, headers
         if self.forbidden:
             return 403, {"message": "Resource not accessible by integration"}, {}
         return self._route(method, path, body)
@@ -112,10 +137,13 @@ class GitHubServer:
         route = parts.path[parts.path.find("/repos/") :]
         listed, one = _LIST.search(route), _ONE.search(route)
         answer: tuple[int, Any, dict[str, str]] = (404, {"message": "Not Found"}, {})
-        if listed and listed.group(1) == self.repository and method == "GET":
+        if _USER.search(parts.path) and method == "GET":
+            answer = self._user()
+        elif listed and listed.group(1) == self.repository and method == "GET":
             answer = self._page(int(listed.group(2)), parts, path)
         elif listed and listed.group(1) == self.repository and method == "POST":
-            made = self._create(int(listed.group(2)), str(body["body"]), "github-actions[bot]")
+            author = self.login or INSTALLATION_BOT
+            made = self._create(int(listed.group(2)), str(body["body"]), author)
             answer = (201, made, {})
         elif one and one.group(1) == self.repository and method == "PATCH":
             comment = self.comments.get(int(one.group(2)))
@@ -123,6 +151,11 @@ class GitHubServer:
                 comment["body"] = str(body["body"])
                 answer = (200, comment, {})
         return answer
+
+    def _user(self) -> tuple[int, Any, dict[str, str]]:
+        if self.login is None:
+            return 403, {"message": "Resource not accessible by integration"}, {}
+        return 200, {"login": self.login, "type": "User"}, {}
 
     def _page(self, number: int, parts: Any, path: str) -> tuple[int, Any, dict[str, str]]:
         query = parse_qs(parts.query)

@@ -119,6 +119,12 @@ class LocalRegistry:
                 raise AssertionError(f"registry served {actual} for {reference}")
         return body, json.loads(body)
 
+    def tags(self, name: str) -> list[str]:
+        """The tags the registry holds for `name`, sorted."""
+        url = f"http://{self.address}/v2/{name}/tags/list"
+        with urllib.request.urlopen(url, timeout=30) as answer:
+            return sorted(json.loads(answer.read()).get("tags") or [])
+
     def layer_sizes(self, name: str, reference: str) -> list[int]:
         """The image's layers as the registry stores them (compressed), in bytes, base
         first. For an index, its first platform's image."""

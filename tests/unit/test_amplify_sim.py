@@ -887,3 +887,20 @@ def test_reset_keeps_apps_and_branches_and_remembers_issued_tokens(
     assert sim.add_job(APP_ID, "main")["jobId"] == "1"
     clock.advance(3600)
     assert sim.jobs(APP_ID, "main")[0]["status"] == "SUCCEED"  # not RUNNING: the plan is gone
+
+
+def test_latency_delays_every_answer_by_at_least_its_seconds(clock: FakeClock) -> None:
+    """`latency` stands in for the network between a runner and the region (benchmarks):
+    every answer, the webhook's POST included, comes no sooner than that. A lower bound
+    only: a sleep cannot end early, so this cannot flake on a slow machine."""
+    with AmplifySimulator(clock=clock, latency=0.3) as sim:
+        sim.add_app(APP_ID)
+        sim.add_branch(APP_ID, "main")
+        client = make_client(sim)
+        started = time.monotonic()
+        client.get_app(appId=APP_ID)
+        assert time.monotonic() - started >= 0.3
+        url = client.create_webhook(appId=APP_ID, branchName="main")["webhook"]["webhookUrl"]
+        started = time.monotonic()
+        assert requests.post(url, json={}, timeout=5).status_code == 200
+        assert time.monotonic() - started >= 0.3

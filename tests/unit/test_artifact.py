@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from ampaction import redaction
-from ampaction.artifact import ArtifactError, index_below_root, prepare, source_problem
+from ampaction.artifact import ArtifactError, index_below_root, prepare, source_problem, warnings
+from ampaction.cancellation import Cancellation
+from ampaction.errors import Cancelled
 from ampaction.manual_deploy import _s3_said
 from ampaction.ownership import give_back
 from ampaction.preflight import GENERATE_OUTPUTS, build_spec_warning
@@ -159,10 +161,11 @@ def test_roots_files_go_to_the_workspaces_owner_and_others_stay(tmp_path: Path):
     (ws / "node_modules" / "pkg").mkdir(parents=True)
     (ws / "node_modules" / "pkg" / "index.js").write_text("x")
     (ws / "theirs.txt").write_text("x")
-    (ws / "link").symlink_to("/etc/hostname")
+    elsewhere = tmp_path / "elsewhere.txt"  # root's, outside the workspace (never a system file)
+    elsewhere.write_text("x")
+    (ws / "link").symlink_to(elsewhere)
     os.chown(ws, 1001, 1001)
     os.chown(ws / "theirs.txt", 2002, 2002)
-    host = os.stat("/etc/hostname")
 
     given = give_back(ws)
 
@@ -171,7 +174,25 @@ def test_roots_files_go_to_the_workspaces_owner_and_others_stay(tmp_path: Path):
         assert (ws / path).stat().st_uid == 1001
     assert os.lstat(ws / "link").st_uid == 1001
     assert (ws / "theirs.txt").stat().st_uid == 2002
-    assert os.stat("/etc/hostname").st_uid == host.st_uid  # a symlink is not followed
+    assert elsewhere.stat().st_uid == 0  # a symlink is not followed
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="chown needs root")
+def test_a_link_to_a_roots_folder_outside_the_workspace_is_not_followed(tmp_path: Path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    outside = tmp_path / "outside"  # root's, as a system folder would be
+    (outside / "inner").mkdir(parents=True)
+    (outside / "inner" / "file.txt").write_text("x")
+    (ws / "linked").symlink_to(outside, target_is_directory=True)
+    os.chown(ws, 1001, 1001)
+
+    given = give_back(ws)
+
+    assert given is not None and given.entries == 1  # the link itself
+    assert os.lstat(ws / "linked").st_uid == 1001
+    for path in [outside, outside / "inner", outside / "inner" / "file.txt"]:
+        assert path.stat().st_uid == 0, path
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="chown needs root")
@@ -191,3 +212,84 @@ def test_compressed_files_are_stored_and_text_is_deflated(tmp_path: Path):
         kinds = {i.filename: i.compress_type for i in z.infolist()}
         assert z.read("photo.jpg") == (tmp_path / "dist" / "photo.jpg").read_bytes()
     assert kinds == {"app.js": zipfile.ZIP_DEFLATED, "photo.jpg": zipfile.ZIP_STORED}
+
+
+def zip_of(path: Path, entries: dict[str, str]) -> Path:
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+    return path
+
+
+def git_inside(p: Path) -> None:
+    site(p)
+    (p / ".git").mkdir()
+    (p / ".git" / "config").write_text("extraheader = AUTHORIZATION: basic c2VjcmV0")
+
+
+def git_file_deeper(p: Path) -> None:
+    site(p)
+    (p / "a" / ".git").write_text("gitdir: ../../.git/modules/a")  # a submodule's
+
+
+@pytest.mark.parametrize(
+    ("given", "make", "problem"),
+    [
+        ("dist", git_inside, "holds `.git`"),
+        ("dist", git_file_deeper, "holds `a/.git`"),
+        ("s.zip", lambda p: zip_of(p, {"index.html": "", ".git/config": ""}), "`.git/config`"),
+        ("s.zip", lambda p: zip_of(p, {"index.html": "", "a/.git/HEAD": ""}), "`a/.git/HEAD`"),
+        ("s.zip", lambda p: zip_of(p, {"empty/": ""}), "is an empty zip"),
+    ],
+    ids=["git-folder", "git-file-deeper", "zip-git", "zip-git-deeper", "empty-zip"],
+)
+def test_git_metadata_and_empty_zips_are_refused(tmp_path: Path, given: str, make, problem: str):
+    source = tmp_path / given
+    make(source)
+
+    said = source_problem(source)
+    assert said is not None and problem in said, said
+    with pytest.raises(ArtifactError, match="frontend-artifact"):
+        prepare(source, source.name, tmp_path)
+
+
+def test_a_file_name_that_is_not_utf8_is_named_in_a_clear_error(tmp_path: Path):
+    site(tmp_path / "dist")
+    (tmp_path / "dist" / os.fsdecode(b"caf\xe9.html")).write_text("x")
+
+    said = source_problem(tmp_path / "dist")
+    with pytest.raises(ArtifactError) as raised:
+        prepare(tmp_path / "dist", "dist", tmp_path)
+
+    assert said is not None and "`caf\\xe9.html`" in said and "UTF-8" in said, said
+    raised.value.message.encode("utf-8")  # printable as it is: no lone surrogate left
+
+
+def test_env_files_are_named_in_a_warning_and_still_deployed(tmp_path: Path):
+    site(tmp_path / "dist")
+    (tmp_path / "dist" / ".env").write_text("KEY=1")
+    (tmp_path / "dist" / "a" / ".env.production").write_text("KEY=2")
+    given = zip_of(tmp_path / "site.zip", {"index.html": "x", "cfg/.env.local": "x"})
+
+    zipped = prepare(tmp_path / "dist", "dist", tmp_path)
+    as_given = prepare(given, "site.zip", tmp_path)
+
+    (zipped_warning,) = warnings(zipped)
+    assert "`.env`" in zipped_warning and "`a/.env.production`" in zipped_warning
+    assert ".env" in zipfile.ZipFile(zipped.zip_path).namelist()
+    (given_warning,) = warnings(as_given)
+    assert "`cfg/.env.local`" in given_warning
+    assert (
+        warnings(prepare(zip_of(tmp_path / "ok.zip", {"index.html": "x"}), "ok.zip", tmp_path))
+        == []
+    )
+
+
+def test_a_cancel_stops_the_zipping(tmp_path: Path):
+    site(tmp_path / "dist")
+    cancellation = Cancellation()
+    cancellation.event.set()
+    (tmp_path / "out").mkdir()
+
+    with pytest.raises(Cancelled):
+        prepare(tmp_path / "dist", "dist", tmp_path / "out", cancellation)

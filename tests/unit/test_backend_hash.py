@@ -127,3 +127,70 @@ def test_the_cache_is_only_a_cache():
     assert not skip.BackendCache(files, {}).unchanged
     assert not skip.BackendCache(files, {skip.HASH_TAG: "something else"}).unchanged
     assert not skip.BackendCache(files, {skip.HASH_TAG: ""}).unchanged
+
+
+def test_backend_paths_matches_under_node_modules_or_named_amplify_outputs_are_not_hashed(
+    tmp_path,
+):
+    # The README: folders named node_modules and amplify_outputs.* files are never
+    # hashed, whether found under amplify/ or by a backend-paths pattern.
+    root = make(tmp_path)
+    (root / "shared" / "node_modules" / "x").mkdir(parents=True)
+    patterns = ("shared/**", "shared/node_modules/x/*", "*.json", "shared")
+    before = skip.backend_hash(root, patterns)
+
+    (root / "shared" / "node_modules" / "x" / "index.js").write_text("changed by npm")
+    (root / "amplify_outputs.json").write_text('{"version": "1.4"}')  # what the deploy writes
+    (root / "shared" / "amplify_outputs.ts").write_text("export {}")
+
+    after = skip.backend_hash(root, patterns)
+    assert after.digest == before.digest
+    assert after.count == before.count
+
+
+def test_a_linked_folder_inside_the_project_is_hashed_through_the_link(tmp_path):
+    root = make(tmp_path)
+    (root / "amplify" / "shared").symlink_to(root / "shared", target_is_directory=True)
+    (root / "amplify" / "loop").symlink_to("..", target_is_directory=True)  # no endless walk
+    before = skip.backend_hash(root, ())
+
+    (root / "shared" / "schema.graphql").write_text("type Todo { id: ID! done: Boolean }\n")
+
+    after = skip.backend_hash(root, ())
+    assert after.digest != before.digest
+    assert after.count == before.count
+
+
+def test_a_link_inside_amplify_that_leaves_the_project_is_refused(tmp_path):
+    root = make(tmp_path / "app")
+    outside = make(tmp_path / "elsewhere", order=["shared/schema.graphql"]) / "shared"
+    (root / "amplify" / "types").symlink_to(outside, target_is_directory=True)
+
+    with pytest.raises(skip.ActionError) as raised:
+        skip.backend_hash(root, ())
+
+    assert "`amplify/types`" in raised.value.message
+    assert str(outside) in raised.value.message
+    assert "backend-paths" in raised.value.message
+    # Listed in backend-paths, its files are the backend's on purpose: then it is hashed.
+    listed = skip.backend_hash(root, ("../elsewhere/shared",))
+    (outside / "schema.graphql").write_text("type X { a: Int }")
+    assert skip.backend_hash(root, ("../elsewhere/shared",)).digest != listed.digest
+    # A linked file that leaves the project is refused the same way.
+    (root / "amplify" / "types").unlink()
+    (root / "amplify" / "schema.graphql").symlink_to(outside / "schema.graphql")
+    with pytest.raises(skip.ActionError, match=r"`amplify/schema\.graphql`"):
+        skip.backend_hash(root, ())
+
+
+def test_what_is_never_hashed_may_be_a_link_that_leaves_the_project(tmp_path):
+    # A workspace's node_modules linked in, or outputs written elsewhere and linked:
+    # never hashed, so where they lead does not matter.
+    root = make(tmp_path / "app")
+    (tmp_path / "store" / "x").mkdir(parents=True)
+    (tmp_path / "amplify_outputs.json").write_text("{}")
+    before = digest(root)
+    (root / "amplify" / "node_modules").symlink_to(tmp_path / "store", target_is_directory=True)
+    (root / "amplify" / "amplify_outputs.json").symlink_to(tmp_path / "amplify_outputs.json")
+
+    assert digest(root) == before

@@ -5,7 +5,10 @@ platforms does not count against a match; anything new in the lockfile does.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
+
+import pytest
 
 from ampaction import skip
 
@@ -138,4 +141,83 @@ def test_a_bundled_package_npm_lists_but_never_unpacked_does_not_count(tmp_path)
     assert skip.npm_install_current(root, HERE) == (
         False,
         "`a/node_modules/b` in node_modules is not the one in package-lock.json",
+    )
+
+
+def test_every_root_script_npm_ci_runs_stops_the_skip(tmp_path):
+    root = project(tmp_path, BASE)
+    skip.record_npm_install(root, HERE)
+    for script in ("preinstall", "install", "postinstall", "preprepare", "prepare", "postprepare"):
+        manifest = {**ROOT_ENTRY, "scripts": {script: "node generate.js"}}
+        (root / "package.json").write_text(json.dumps(manifest))
+        assert skip.npm_install_current(root, HERE) == (
+            False,
+            f"package.json has a `{script}` script, which `npm ci` runs",
+        )
+
+
+def with_bins(tmp_path: Path) -> Path:
+    """BASE, where `a` has a bin and a nested `b` has one too, with the links npm makes."""
+    nested = "node_modules/a/node_modules/b"
+    a = {**A, "bin": {"a-cli": "bin/cli.js"}}
+    b = {"version": "2.0.0", "bin": {"b": "b.js"}}
+    root = project(tmp_path, {**BASE, "node_modules/a": a, nested: b})
+    for key, file, link in [
+        ("node_modules/a", "bin/cli.js", "node_modules/.bin/a-cli"),
+        (nested, "b.js", "node_modules/a/node_modules/.bin/b"),
+    ]:
+        (root / key / file).parent.mkdir(parents=True, exist_ok=True)
+        (root / key / file).write_text("#!/usr/bin/env node\n")
+        (root / link).parent.mkdir(parents=True, exist_ok=True)
+        (root / link).symlink_to(Path("..") / key.rsplit("node_modules/", 1)[1] / file)
+    skip.record_npm_install(root, HERE)
+    assert skip.npm_install_current(root, HERE)[0]
+    return root
+
+
+@pytest.mark.parametrize(
+    ("lose", "why"),
+    [
+        (
+            "node_modules/.bin",
+            "`node_modules/.bin/a-cli`, which npm links to `a`, is missing or broken",
+        ),
+        (
+            "node_modules/a/node_modules/.bin/b",
+            "`node_modules/a/node_modules/.bin/b`, which npm links to `a/node_modules/b`, "
+            "is missing or broken",
+        ),
+        (
+            "node_modules/a/bin/cli.js",
+            "`node_modules/.bin/a-cli`, which npm links to `a`, is missing or broken",
+        ),
+    ],
+)
+def test_a_bin_link_npm_would_make_that_is_missing_installs(tmp_path, lose, why):
+    # bin-links=false, or a node_modules restored without its links (or their files).
+    root = with_bins(tmp_path)
+    lost = root / lose
+    if lost.is_dir() and not lost.is_symlink():
+        shutil.rmtree(lost)
+    else:
+        lost.unlink()
+
+    assert skip.npm_install_current(root, HERE) == (False, why)
+
+
+def test_a_package_json_edited_or_deleted_since_the_install_installs(tmp_path):
+    root = project(tmp_path, BASE)
+    skip.record_npm_install(root, HERE)
+    manifest = root / "node_modules" / "esbuild-ish" / "package.json"
+    manifest.write_text(json.dumps({"version": "1.0.0", "main": "elsewhere.js"}))  # same version
+
+    assert skip.npm_install_current(root, HERE) == (
+        False,
+        "`esbuild-ish` in node_modules is not as npm installed it (its package.json changed)",
+    )
+
+    manifest.unlink()
+    assert skip.npm_install_current(root, HERE) == (
+        False,
+        "`esbuild-ish` is missing from node_modules",
     )

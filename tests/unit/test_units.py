@@ -121,6 +121,21 @@ def test_outputs_use_a_heredoc_no_value_can_break(tmp_path):
     assert parse_key_values(path.read_text()) == {"amplify-outputs": tricky, "webhook-id": "w1"}
 
 
+def test_outputs_are_redacted_in_the_file_and_off_github(tmp_path):
+    """Defence in depth: no output holds a secret today, and none can leak one."""
+    path = tmp_path / "out"
+    path.touch()
+    out = io.StringIO()
+    wf = Workflow(output_file=path, out=out)
+    wf.mask("gh-t0ken-S3cr3t")
+    wf.set_output("job-url", "https://x/?t=gh-t0ken-S3cr3t")
+    off_github = Workflow(out=out, on_github=False)
+    off_github.set_output("job-url", "https://x/?t=gh-t0ken-S3cr3t")
+
+    assert parse_key_values(path.read_text()) == {"job-url": "https://x/?t=***"}
+    assert "output job-url=https://x/?t=***" in out.getvalue().splitlines()
+
+
 def test_summary_stays_under_the_runners_limit(tmp_path):
     path = tmp_path / "summary"
     wf = Workflow(summary_file=path)
