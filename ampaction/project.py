@@ -22,6 +22,10 @@ from ampaction.process import PNPM_STORE_SETTINGS, SYSTEM_PATH, job_sets
 
 CLI_PACKAGE = "@aws-amplify/backend-cli"
 LOCKFILES = {"package-lock.json": "npm", "pnpm-lock.yaml": "pnpm", "yarn.lock": "yarn"}
+# npx hands its `--call` to the command as `npm_config_call`; left there, every `npx` the
+# CLI runs (the CDK bundles each function and the branch linker with `npx esbuild`)
+# takes it for its own and fails with npm exec's usage text.
+NPX_CALL_PREFIX = "unset npm_config_call; exec "
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,7 @@ class PackageManager:
         command = [node, str(script), *args]
         if self.name == "npm":
             # `npx --call` runs a command line and resolves no package name.
-            return [*self.exec_prefix, shlex.join(command)]
+            return [*self.exec_prefix, NPX_CALL_PREFIX + shlex.join(command)]
         return [*self.exec_prefix, *command]
 
     @property

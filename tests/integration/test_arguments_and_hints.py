@@ -30,7 +30,12 @@ def test_the_deploy_runs_the_projects_cli_file_through_npx_offline(run_action, s
     script = run.workspace / "vendor" / "backend-cli" / "bin" / "ampx.js"
     words = shlex.split(line.removeprefix("$ "))
     assert words[0].endswith("/npx") and words[1:4] == ["--offline", "--no-install", "--call"]
-    call = shlex.split(words[4])
+    call = shlex.split(words[4].removeprefix("unset npm_config_call; exec "))
+    # npx passes `--call` on as npm_config_call: left there, the CDK's own `npx esbuild`
+    # (every function's bundle) takes it for its own and fails (tests/realcli showed it).
+    (cli,) = run.ampx_calls()
+    assert "npm_config_call" not in cli["env"]
+    assert cli["env"]["npm_config_user_agent"].startswith("npm/")
     assert call[0].endswith("/node")
     assert call[1:] == [
         str(script.resolve()),
