@@ -25,7 +25,9 @@ RUN apt-get update \
 # pip runs from Debian's wheel (python3-pip-whl) against the venv, so the venv
 # never holds pip or setuptools. Bytecode is compiled here, so startup is fast.
 # botocore carries the models of every AWS service (about 20 MB); the action
-# calls Amplify and (for teardown) CloudFormation, and credentials may need STS
+# calls Amplify, Amplify Gen 3 (`gen3-app`), CloudFormation, SSM (the checks before a
+# deploy, backend secrets) and
+# STS (the account an error names); credentials may need STS
 # (OIDC web identity) or SSO.
 COPY requirements.txt /opt/ampaction/requirements.txt
 RUN set -- /usr/share/python-wheels/pip-*.whl \
@@ -34,7 +36,7 @@ RUN set -- /usr/share/python-wheels/pip-*.whl \
         --no-deps --require-hashes -r /opt/ampaction/requirements.txt \
     && find /opt/ampaction/venv/lib/python3*/site-packages/botocore/data \
         -mindepth 1 -maxdepth 1 -type d \
-        ! -name amplify ! -name cloudformation ! -name sts ! -name sso ! -name sso-oidc \
+        ! -name amplify ! -name amplifygen3 ! -name cloudformation ! -name ssm ! -name sts ! -name sso ! -name sso-oidc \
         -exec rm -rf {} +
 
 ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1

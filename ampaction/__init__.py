@@ -6,13 +6,14 @@ a short story of named steps in the order of its log: `deploy` (preflight → cr
 branch when asked → install → deploy the backend → start the frontend → wait; `plan` for
 a dry run) and `teardown` (check the branch → delete its stack, webhooks and branch).
 `frontends/` holds the ways to start and follow a branch's frontend, one shape each:
-`webhook` (the incoming webhook) and `manual` (Hosting's manual deployment of an
-artifact). Below them, the mechanics, one module per concern: inputs, preflight, branch,
+`webhook` (the incoming webhook), `manual` (Hosting's manual deployment of an
+artifact) and `gen3` (Amplify Gen 3: source upload and deployment). Below them, the mechanics, one module per concern: inputs, preflight, branch,
 project/skip/deploy (install, `pipeline-deploy`), webhook + trigger, artifact +
-manual_deploy, wait, teardown, pr_comment, report; `run` is what every step is given.
+manual_deploy, source (Gen 3's zip), wait, teardown, pr_comment, report; `run` is what every step is given.
 Every outside thing is touched in one module: the runner's files and commands in
 `workflow`, child processes in `process`, the AWS client and its errors in `aws`
-(Amplify's calls in `amplify`, CloudFormation's in `cloudformation`), GitHub's REST API
+(Amplify's calls in `amplify`, Amplify Gen 3's in `gen3`, CloudFormation's in
+`cloudformation`), GitHub's REST API
 in `github`, the webhook POST in `trigger`, the artifact upload in `manual_deploy`, the
 workspace's ownership in `ownership`. Secrets are redacted in `redaction`; `retry` paces
 the plain-HTTP retries; `cancellation` (standard library only) is installed first.

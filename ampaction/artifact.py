@@ -80,7 +80,22 @@ def prepare(
         return _given_zip(source, shown)
     files = _files(source, shown)
     zip_path = into / "frontend-artifact.zip"
-    names = [path.relative_to(source).as_posix() for path in files]
+    names = write_zip(zip_path, source, files, cancellation, what=f"`{shown}`")
+    size = zip_path.stat().st_size
+    return Artifact(zip_path, size, len(files), zipped_here=True, env_files=_env_files(names))
+
+
+def write_zip(
+    zip_path: Path,
+    root: Path,
+    files: list[Path],
+    cancellation: Cancellation | None = None,
+    *,
+    what: str,
+) -> list[str]:
+    """Zip `files` (regular files under `root`, in the order given) by their paths relative
+    to `root`; those paths. Stops at a cancellation (Gen 3's source zip uses it too)."""
+    names = [path.relative_to(root).as_posix() for path in files]
     with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as z:
         for path, name in zip(files, names, strict=True):
             # Not strict: an mtime before 1980 (SOURCE_DATE_EPOCH=0 builds) becomes 1980.
@@ -94,9 +109,8 @@ def prepare(
                         break
                     dst.write(chunk)
             if cancellation and cancellation.requested:
-                raise Cancelled(f"the zipping of `{shown}`", outcome="nothing was deployed.")
-    size = zip_path.stat().st_size
-    return Artifact(zip_path, size, len(files), zipped_here=True, env_files=_env_files(names))
+                raise Cancelled(f"the zipping of {what}", outcome="nothing was deployed.")
+    return names
 
 
 def warnings(art: Artifact) -> list[str]:

@@ -191,3 +191,17 @@ class AwsService:
                 title="AWS throttled",
             )
         return AwsError(f"Could not {what}. {said}.", code, title=self.failure_title)
+
+
+class Identity(AwsService):
+    """Who the credentials are: the account a message names (STS GetCallerIdentity)."""
+
+    service = "sts"
+    failure_title = "STS call failed"
+
+    def account(self) -> str | None:
+        """The credentials' account, or None when STS will not say."""
+        try:
+            return str(self._call("get_caller_identity", "read the account")["Account"])
+        except AwsError:
+            return None

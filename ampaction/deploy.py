@@ -10,7 +10,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from ampaction import project, skip
+from ampaction import cli_failures, project, skip
 from ampaction.cancellation import Cancellation
 from ampaction.errors import ActionError, Cancelled
 from ampaction.inputs import Settings
@@ -162,6 +162,9 @@ def _failure_message(step: str, what: str, code: int, tail: list[str], settings:
             + ("" if settings.debug else ", and `debug: true` for the CLI's detailed log")
             + ". The cause is most often missing AWS access or a branch not connected in Amplify."
         )
+    if step == "deploy" and settings.region:
+        known = cli_failures.Deploy(settings.app_id, settings.branch, settings.region)
+        message += "".join(f"\nFix: {fix}" for fix in cli_failures.fixes(tail, known))
     if lines:
         message += "\nLast lines of its output:\n" + "\n".join(lines)
     return message

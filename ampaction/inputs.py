@@ -42,6 +42,11 @@ MAX_WAIT_MINUTES = 360  # a GitHub job runs at most 6 hours
 MAX_ATTEMPTS = 20
 COMMAND_LINE = "command line"  # what a flag error names, as no input is to blame
 SECRET_INPUTS = ("webhook-url", "github-token")
+# Each line's value is a secret; the names are not.
+SECRET_LINES_INPUTS = ("backend-secrets",)
+# What Amplify takes as a secret's name: the last part of an SSM parameter name
+# (letters, digits, `_`, `.`, `-`), as `ampx sandbox secret set` writes it.
+_SECRET_NAME = re.compile(r"[A-Za-z0-9_.-]{1,512}")
 
 
 class Invalid(Exception):
@@ -85,13 +90,13 @@ def boolean(text: str, _ctx: Context) -> bool:
     return value == "true"
 
 
-def whole_number(most: int) -> Parser:
+def whole_number(most: int, least: int = 1) -> Parser:
     def parse(text: str, _ctx: Context) -> int:
         value = text.strip()
         # The length first: int() refuses texts of more than 4300 digits with a ValueError.
-        if value.isascii() and value.isdigit() and len(value) <= 6 and 1 <= int(value) <= most:
+        if value.isascii() and value.isdigit() and len(value) <= 6 and least <= int(value) <= most:
             return int(value)
-        raise Invalid(f"must be a whole number from 1 to {most}, not {_quoted(text)}.")
+        raise Invalid(f"must be a whole number from {least} to {most}, not {_quoted(text)}.")
 
     return parse
 
@@ -141,6 +146,39 @@ def secret(text: str, _ctx: Context) -> str | None:
     return value or None
 
 
+@dataclass(frozen=True)
+class BackendSecret:
+    """One `backend-secrets` line: the secret's name, and its value (never shown)."""
+
+    name: str
+    value: str = field(repr=False)
+
+
+def backend_secrets(text: str, _ctx: Context) -> tuple[BackendSecret, ...]:
+    """`NAME=VALUE` lines. A message names a line by its number, and a name only once it is
+    known to be one: a line without `=` may be a value pasted alone."""
+    secrets: dict[str, BackendSecret] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        if "=" not in line:
+            raise Invalid(
+                f"line {number} has no `=`: give `NAME=VALUE` lines (the line is not shown)."
+            )
+        name, value = (part.strip() for part in line.split("=", 1))
+        if not _SECRET_NAME.fullmatch(name):
+            raise Invalid(
+                f"line {number}: the part before `=` is not a secret name Amplify accepts "
+                "(letters, digits, `_`, `.` and `-`; the line is not shown)."
+            )
+        if not value:
+            raise Invalid(f"line {number}: secret `{name}` has an empty value.")
+        if name in secrets:
+            raise Invalid(f"secret `{name}` is given twice.")
+        secrets[name] = BackendSecret(name, value)
+    return tuple(secrets.values())
+
+
 def webhook_url(text: str, _ctx: Context) -> str | None:
     """An Amplify incoming webhook URL: a secret, so a message describes it and never quotes it."""
     url = text.strip()
@@ -160,6 +198,27 @@ def webhook_url(text: str, _ctx: Context) -> str | None:
             "(https://webhooks.amplify.<region>.amazonaws.com/prod/webhooks?id=…&token=…)."
         )
     return url
+
+
+def gen3_name(*, required: bool) -> Parser:
+    """An Amplify Gen 3 app or environment name (botocore's model: 1 to 40 characters)."""
+
+    def parse(text: str, _ctx: Context) -> str | None:
+        value = text.strip()
+        if not value and not required:
+            return None
+        if (
+            not value
+            or len(value) > 40
+            or any(c in "/\\" or not c.isprintable() or c.isspace() for c in value)
+        ):
+            raise Invalid(
+                f"{_quoted(value)} is not an Amplify Gen 3 name: 1 to 40 characters, "
+                "without spaces or slashes."
+            )
+        return value
+
+    return parse
 
 
 def one_line(text: str, _ctx: Context) -> str:
@@ -371,6 +430,19 @@ INPUTS: tuple[Input, ...] = (
         "Marks the webhooks this action creates, so that later runs find and reuse them.",
     ),
     Input(
+        "gen3-app",
+        "",
+        gen3_name(required=False),
+        "Name of an Amplify Gen 3 app: deploy the frontend there instead of Amplify Hosting "
+        "(the working directory's source, or `frontend-artifact` as a prebuilt artifact).",
+    ),
+    Input(
+        "gen3-environment",
+        "preview",
+        gen3_name(required=True),
+        "The Gen 3 app's environment to deploy to.",
+    ),
+    Input(
         "wait-for-frontend",
         "false",
         boolean,
@@ -394,6 +466,20 @@ INPUTS: tuple[Input, ...] = (
         glob_list(required=False),
         "With `command: teardown`: comma- or newline-separated glob patterns of branches "
         "that teardown may delete although this action did not create them.",
+    ),
+    Input(
+        "backend-secrets",
+        "",
+        backend_secrets,
+        "`NAME=VALUE` lines (pass the values from GitHub secrets): before the deploy, each is "
+        "set as this branch's backend secret (an SSM SecureString). Every value is a secret.",
+    ),
+    Input(
+        "wait-for-stack-minutes",
+        "30",
+        whole_number(MAX_WAIT_MINUTES, least=0),
+        "How long to wait for the branch's backend stack to finish a change already under "
+        "way (another deploy) before deploying; `0` fails at once instead.",
     ),
     Input(
         "pr-comment",
@@ -450,10 +536,14 @@ class Settings:
     frontend_artifact: Path | None
     webhook_url: str | None
     webhook_description: str
+    gen3_app: str | None
+    gen3_environment: str
     wait_for_frontend: bool
     wait_timeout_minutes: int
     max_attempts: int
     teardown_branches: tuple[str, ...]
+    backend_secrets: tuple[BackendSecret, ...]
+    wait_for_stack_minutes: int
     pr_comment: bool
     github_token: str | None
     dry_run: bool
@@ -581,7 +671,8 @@ def _rules(ctx: Context) -> list[InputError]:
                 "one of the two.",
             )
         )
-    if v("frontend-artifact") and v("webhook-url"):
+    errors += _gen3_rules(values)
+    if v("frontend-artifact") and v("webhook-url") and not v("gen3-app"):
         errors.append(
             InputError(
                 "frontend-artifact",
@@ -609,12 +700,37 @@ def _rules(ctx: Context) -> list[InputError]:
     return errors
 
 
+def _gen3_rules(values: Mapping[str, Any]) -> list[InputError]:
+    """With `gen3-app`, the frontend goes to Gen 3: no webhook, and it must be triggered."""
+    v = values.get
+    if not v("gen3-app"):
+        return []
+    errors = []
+    if v("webhook-url"):
+        errors.append(
+            InputError(
+                "webhook-url",
+                "and `gen3-app` are two ways to start the frontend (Amplify Hosting's "
+                "webhook, Amplify Gen 3): give one of them.",
+            )
+        )
+    if v("trigger-frontend") is False:
+        errors.append(
+            InputError(
+                "gen3-app",
+                "needs `trigger-frontend: true`: it is where this run deploys the frontend. "
+                "Drop one of the two.",
+            )
+        )
+    return errors
+
+
 def _needs_region(values: Mapping[str, Any]) -> bool:
     v = values.get
     if v("command") == "teardown":
         return True
     triggers_alone = v("trigger-frontend") and not v("webhook-url")
-    return bool(v("deploy-backend") or v("wait-for-frontend") or triggers_alone)
+    return bool(v("deploy-backend") or v("wait-for-frontend") or triggers_alone or v("gen3-app"))
 
 
 def github_context(env: Mapping[str, str]) -> dict[str, Any]:
@@ -657,17 +773,27 @@ def secret_inputs(env: Mapping[str, str], argv: Sequence[str] = ()) -> list[str]
     flag before the mask is out.
     """
     found = []
-    for name in SECRET_INPUTS:
-        found += [
+    for name in SECRET_INPUTS + SECRET_LINES_INPUTS:
+        given = [
             env.get("INPUT_" + name.upper(), ""),
             env.get("INPUT_" + name.upper().replace("-", "_"), ""),
         ]
         for i, arg in enumerate(argv):
             if arg == f"--{name}" and i + 1 < len(argv):
-                found.append(argv[i + 1])
+                given.append(argv[i + 1])
             elif arg.startswith(f"--{name}="):
-                found.append(arg.split("=", 1)[1])
+                given.append(arg.split("=", 1)[1])
+        found += (
+            [v for text in given for v in _secret_lines(text)]
+            if name in SECRET_LINES_INPUTS
+            else given
+        )
     return [value.strip() for value in found if value.strip()]
+
+
+def _secret_lines(text: str) -> list[str]:
+    """The values of `NAME=VALUE` lines; a line without `=` whole (it may be a value alone)."""
+    return [line.split("=", 1)[1] if "=" in line else line for line in text.splitlines()]
 
 
 def _branch_from_ci(env: Mapping[str, str]) -> str:

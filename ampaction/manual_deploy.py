@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import shlex
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,7 @@ def deploy_artifact(
         raise Cancelled("the frontend deployment")
     created = _create(amplify, app_id, branch)
     job_id, url = str(created["jobId"]), str(created["zipUploadUrl"])
-    _mask_upload_url(workflow, url)
+    mask_upload_url(workflow, url)
     workflow.info(f"Deployment job {job_id} created; uploading {describe_size(artifact.size)}.")
     try:
         start = time.monotonic()
@@ -158,7 +159,7 @@ def _abandon(amplify: Amplify, workflow: Workflow, app_id: str, branch: str, job
         )
 
 
-def _mask_upload_url(workflow: Workflow, url: str) -> None:
+def mask_upload_url(workflow: Workflow, url: str) -> None:
     """The URL as a log line could show it (whole, or as the path and query of urllib3's
     request lines: the one covers the other), and its signing values alone. Not its
     path segments: they hold the app id and branch, which every line names."""
@@ -177,12 +178,14 @@ def upload(
     cancellation: Cancellation,
     max_attempts: int,
     budget_seconds: float = UPLOAD_BUDGET_SECONDS,
+    headers: Mapping[str, str] | None = None,
 ) -> int:
     """`PUT` the zip to `url`, streamed from disk, until it is accepted; the attempts it took.
 
     Retried: 429, 5xx, dropped connections and timeouts (a `PUT` of the same
     bytes twice leaves the same object). Other 4xx fail at once: an expired
-    or refused URL will not get better.
+    or refused URL will not get better. `headers` are sent besides the zip's type and
+    length (those the URL was signed with, e.g. Gen 3's checksum).
     """
     loop = retrying(
         "Frontend upload",
@@ -194,7 +197,7 @@ def upload(
     try:
         for attempt in loop:
             with attempt:
-                _put(url, zip_path, cancellation)
+                _put(url, zip_path, cancellation, headers or {})
     except Retry as e:
         attempts = loop.statistics.get("attempt_number", max_attempts)
         raise ActionError(
@@ -205,7 +208,7 @@ def upload(
     return int(loop.statistics.get("attempt_number", 1))
 
 
-def _put(url: str, zip_path: Path, cancellation: Cancellation) -> None:
+def _put(url: str, zip_path: Path, cancellation: Cancellation, headers: Mapping[str, str]) -> None:
     """One `PUT`; `Retry` when another could succeed, `ActionError` when none would."""
     import requests  # noqa: PLC0415 - only runs that upload pay for the import
 
@@ -218,7 +221,11 @@ def _put(url: str, zip_path: Path, cancellation: Cancellation) -> None:
             return requests.put(
                 url,
                 data=body,
-                headers={"Content-Type": "application/zip", "Content-Length": str(size)},
+                headers={
+                    "Content-Type": "application/zip",
+                    "Content-Length": str(size),
+                    **headers,
+                },
                 timeout=UPLOAD_TIMEOUT,
                 allow_redirects=False,
             )

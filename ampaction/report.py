@@ -47,6 +47,7 @@ class Report:
             "frontend-url": "",
             "branch-created": "false",
             "backend-skipped": "false",
+            "gen3-deployment-id": "",
         }
     )
     failure: ActionError | None = None
@@ -96,16 +97,7 @@ class Report:
         if self.outputs["webhook-id"]:
             made = " (created by this run)" if self.outputs["webhook-created"] == "true" else ""
             facts.append(f"- Webhook: `{self.outputs['webhook-id']}`{made}")
-        if self.outputs["job-id"]:
-            status = self.outputs["job-status"] or "started"
-            link = (
-                f" — [Amplify console]({self.outputs['job-url']})"
-                if self.outputs["job-url"]
-                else ""
-            )
-            facts.append(f"- Frontend job: `{self.outputs['job-id']}`, {status}{link}")
-        elif self.outputs["job-url"]:
-            facts.append(f"- Frontend builds: [Amplify console]({self.outputs['job-url']})")
+        facts += self._frontend_facts()
         if self.outputs["amplify-outputs"]:
             facts.append(f"- Backend outputs: `{self.outputs['amplify-outputs']}`")
         if facts:
@@ -124,6 +116,19 @@ class Report:
                 *[f"- {markdown_cell(n)}" for n in self.next_steps],
             ]
         return "\n".join(lines) + "\n"
+
+    def _frontend_facts(self) -> list[str]:
+        """The frontend's deployment or job, with its console link."""
+        out = self.outputs
+        link = f" — [Amplify console]({out['job-url']})" if out["job-url"] else ""
+        if out["gen3-deployment-id"]:
+            status = out["job-status"] or "created"
+            return [f"- Gen 3 deployment: `{out['gen3-deployment-id']}`, {status}{link}"]
+        if out["job-id"]:
+            return [f"- Frontend job: `{out['job-id']}`, {out['job-status'] or 'started'}{link}"]
+        if out["job-url"]:
+            return [f"- Frontend builds: [Amplify console]({out['job-url']})"]
+        return []
 
 
 def markdown_cell(text: str) -> str:

@@ -52,6 +52,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from support import aws_server  # noqa: E402
 from support.action import declared_inputs  # noqa: E402
 from support.amplify_sim import AmplifySimulator  # noqa: E402
 from support.cloudformation_server import CloudFormationServer  # noqa: E402
@@ -197,6 +198,7 @@ def run_entrypoint(
         declared=declared,
         job_env={
             "AWS_ENDPOINT_URL_AMPLIFY": sim.url,
+            **aws_server.endpoints(),  # SSM, CloudFormation, STS: a bootstrapped account
             "AWS_ENDPOINT_URL_CLOUDFORMATION": cfn.url,
             "AWS_ACCESS_KEY_ID": "AKIDTEST",
             "AWS_SECRET_ACCESS_KEY": "secret",

@@ -28,6 +28,11 @@ the machine's noise hits both sides alike; the table reports medians, and the
 ratio both as median(action)/median(script) and as the median of the ratios of
 each round's pair. One untimed run of each side warms the disk caches first.
 
+Then what the checks before a deploy add (they run only when the backend is deployed,
+so the trigger's two paths above make none of them): a dry run of a deploy whose
+backend reads one secret, against moto's server, its SSM, CloudFormation and STS calls
+counted (the same reads a real deploy makes before installing).
+
 Then the action's import time on the warm path (`python -X importtime`,
 median per module over a few runs): the top 10 by cumulative time, and the
 cost of each top-level package the first time it is imported.
@@ -50,8 +55,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
+from support import aws_server  # noqa: E402
 from support.action import APP_ID, declared_inputs  # noqa: E402
 from support.amplify_sim import WEBHOOK_OPERATION, AmplifySimulator  # noqa: E402
+from support.cloudformation_server import CloudFormationServer  # noqa: E402
+from support.fixtures import copy_project  # noqa: E402
 from support.runner import RunnerFiles, parse_key_values, runner_env  # noqa: E402
 
 BRANCH = "main"
@@ -93,6 +101,9 @@ GOAL_ACTION_SECONDS = 0.5
 # the ListWebhooks that settles concurrent runs on one webhook.
 GOAL_CALLS = {"warm": 4, "cold": 6}
 GOAL_POSTS = 1
+# The checks before a deploy: GetParameter (the CDK bootstrap version), DescribeStacks
+# (the branch's stack), GetParameters (the backend's secrets, up to 5 names a call).
+GOAL_CHECK_CALLS = 3
 
 
 @dataclass
@@ -340,6 +351,7 @@ class Measured:
     packages: dict[str, int]
     import_total: int
     imports_overlapped: bool = False  # some imports ran in two threads at once
+    check_calls: list[str] = field(default_factory=list)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -403,9 +415,57 @@ def measure(args: argparse.Namespace) -> Measured:
                 if "script" in pair:
                     paired[path].append(pair["action"].seconds / pair["script"].seconds)
         imports, packages, import_total, overlapped = import_profile(bench, 3 if args.quick else 5)
+        check_calls = before_deploy_calls(Path(tmp), bench.root)
     return Measured(
-        rounds, sides, results, paired, floor, imports, packages, import_total, overlapped
+        rounds,
+        sides,
+        results,
+        paired,
+        floor,
+        imports,
+        packages,
+        import_total,
+        overlapped,
+        check_calls,
     )
+
+
+def before_deploy_calls(tmp: Path, root: Path) -> list[str]:
+    """The AWS calls of the checks before a deploy, in order: a dry run of a deploy of a
+    backend that reads one secret (shared), in a bootstrapped account, with no stack yet."""
+    workspace = copy_project("gen2-app", tmp / "checks-workspace")
+    (workspace / "amplify" / "keys.ts").write_text("export const key = secret('API_KEY');\n")
+    with AmplifySimulator() as sim, CloudFormationServer() as aws:
+        sim.add_app(APP_ID)
+        sim.add_branch(APP_ID, BRANCH)
+        aws_server.bootstrap(aws.url)
+        aws_server.ssm_client(aws.url).put_parameter(
+            Name=f"/amplify/shared/{APP_ID}/API_KEY", Value="v", Type="SecureString"
+        )
+        files = RunnerFiles(tmp / "runner-checks", workspace)
+        env = runner_env(
+            {"app-id": APP_ID, "branch": BRANCH, "dry-run": "true", "trigger-frontend": "false"},
+            files,
+            declared=declared_inputs(BRANCH),
+            job_env={
+                **JOB_ENV,
+                "AWS_ENDPOINT_URL_AMPLIFY": sim.url,
+                **aws_server.endpoints(aws.url),
+            },
+        )
+        env["PYTHONPATH"] = str(root)
+        proc = subprocess.run(
+            [sys.executable, str(root / "entrypoint.py")],
+            env=env,
+            cwd=workspace,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        if proc.returncode != 0:
+            raise SystemExit(f"The dry run of a deploy failed:\n{proc.stdout[-3000:]}")
+        return aws.requests
 
 
 def path_summary(path: str, m: Measured) -> dict[str, object]:
@@ -492,6 +552,11 @@ def print_goals(m: Measured, summary: dict[str, dict[str, object]]) -> list[dict
             f"{action.calls} + {action.posts}",
             action.calls <= GOAL_CALLS[path] and action.posts <= GOAL_POSTS,
         )
+    goal(
+        f"checks before a deploy: <= {GOAL_CHECK_CALLS} AWS calls",
+        f"{len(m.check_calls)} ({' '.join(m.check_calls)})",
+        len(m.check_calls) <= GOAL_CHECK_CALLS,
+    )
     return goals
 
 
@@ -535,6 +600,7 @@ def main(argv: list[str] | None = None) -> int:
             "paths": summary,
             "python_floor_median_s": statistics.median(m.floor),
             "goals": goals,
+            "before_deploy_calls": m.check_calls,
             "imports": {
                 "total_s": m.import_total / 1e6,
                 "overlapped": m.imports_overlapped,

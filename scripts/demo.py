@@ -18,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from support import aws_server  # noqa: E402
 from support.amplify_sim import AmplifySimulator  # noqa: E402
 from support.fixtures import copy_project  # noqa: E402
 from support.runner import RunnerFiles, runner_env  # noqa: E402
@@ -52,6 +53,7 @@ def main() -> int:
             files,
             job_env={
                 "AWS_ENDPOINT_URL_AMPLIFY": sim.url,
+                **aws_server.endpoints(),  # SSM, CloudFormation, STS: a bootstrapped account
                 "AWS_ACCESS_KEY_ID": "AKIDDEMO",
                 "AWS_SECRET_ACCESS_KEY": "demo",
                 "AWS_REGION": "us-east-1",

@@ -1,14 +1,15 @@
 """`command: deploy`, in the order of its log: what the files say → preflight → create the
-branch when asked → install → deploy the backend (or skip both when its files did not
-change) → start the frontend → wait for it. A dry run stops after preflight with the plan.
+branch when asked → the checks before the deploy → set `backend-secrets` → install →
+deploy the backend (or skip both when its files did not change) → start the frontend →
+wait for it. A dry run stops after the checks with the plan.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ampaction import backend_checks, deploy, preflight, project, skip
 from ampaction import branch as branches
-from ampaction import deploy, preflight, project, skip
 from ampaction.amplify import Amplify, frontend_url
 from ampaction.cancellation import Cancellation
 from ampaction.cloudformation import CloudFormation, backend_stack_name
@@ -32,15 +33,20 @@ def run_deploy(
     frontend = choose_frontend(s) if s.branch_gets_frontend else None
     pm, files = _read_project(run)
     branch = _preflight(run, frontend)
+    if frontend is not None and frontend.preflight is not None:
+        frontend.preflight(run)
     # What the branch's tags say of its last deploy (a branch about to be created has none).
     backend = skip.BackendCache(files, (branch or {}).get("tags") or {}) if files else None
     if backend and s.region:
         backend = _check_stack(run, backend)
+    if s.deploy_backend and run.amplify and not (backend and backend.unchanged):
+        _check_before_deploy(run)
     if s.dry_run:
         plan.show_plan(run, pm, frontend, creates_branch=branch is None, backend=backend)
         return
     if branch is None and run.amplify:
         branch = _create_branch(run, run.amplify)
+    _set_backend_secrets(run)
     if backend and backend.unchanged:
         _skip_backend(run, backend)
     else:
@@ -64,6 +70,11 @@ def _check_stack(run: Run, backend: skip.BackendCache) -> skip.BackendCache:
 
 def choose_frontend(s: Settings) -> Frontend:
     """How this run starts the branch's frontend: the one place a target is chosen."""
+    if s.gen3_app:
+        # Imported only then, like `manual`: the zip, the upload and Gen 3's client are its alone.
+        from ampaction.frontends import gen3  # noqa: PLC0415
+
+        return gen3.frontend()
     if s.frontend_artifact is not None:
         # Imported only then: the archive and the upload are this frontend's alone.
         from ampaction.frontends import manual  # noqa: PLC0415
@@ -141,6 +152,26 @@ def _preflight(run: Run, frontend: Frontend | None) -> dict[str, Any] | None:
             return None
         step.detail = "branch found" + "".join(f"; {w.title}" for w in warnings)
     return branch
+
+
+def _check_before_deploy(run: Run) -> None:
+    """The CDK bootstrap, the branch's stack and its secrets (backend_checks.py)."""
+    with run.report.step("Check before the deploy", run.workflow) as step:
+        lines = backend_checks.before_deploy(run.settings, run.workflow, run.cancellation)
+        step.detail = "; ".join(lines)
+
+
+def _set_backend_secrets(run: Run) -> None:
+    """`backend-secrets`, written before anything is installed or deployed (also when an
+    unchanged backend is skipped: a secret's new value is not in the backend's files)."""
+    s = run.settings
+    if not (s.backend_secrets and s.deploy_backend):
+        return
+    with run.report.step("Set backend secrets", run.workflow) as step:
+        store = backend_checks.secrets_client(s, run.workflow, run.cancellation)
+        step.detail = backend_checks.set_secrets(
+            store, run.workflow, s.app_id, s.branch, s.backend_secrets
+        )
 
 
 def _create_branch(run: Run, amplify: Amplify) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from ampaction import branch as branches
 from ampaction import deploy, project, skip
 from ampaction.frontends import Frontend
 from ampaction.run import Run
+from ampaction.ssm import branch_secret_prefix
 
 
 def show_plan(
@@ -55,6 +56,11 @@ def _plan_backend(
             f"- backend: its files hash to {backend.files.digest[:12]}, {backend.why_deploy}: "
             "install and deploy"
         )
+    if s.backend_secrets and s.deploy_backend:
+        names = ", ".join(f"`{secret.name}`" for secret in s.backend_secrets)
+        line = f"set {names} (SecureString) under {branch_secret_prefix(s.app_id, s.branch)}"
+        workflow.info(f"- backend secrets: {line}")
+        report.plan("Set backend secrets", line)
     where = f"in `{s.shown(s.working_directory)}`"
     if s.install and pm:
         command = pm.install_command

@@ -1,6 +1,7 @@
 """`command: teardown`, in the order of its log: check the branch (is it this action's to
 delete? which stacks are its own?) → remove its backend-hash tags → delete its backend
-stack → the action's webhooks for it → the branch. A dry
+stack → its backend secrets (never the shared ones) → the action's webhooks for it → the
+branch. A dry
 run stops after the check with what it would delete; in doubt, everything is kept.
 """
 
@@ -8,14 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ampaction import preflight, teardown
+from ampaction import backend_checks, preflight, teardown
 from ampaction.amplify import Amplify, frontend_url
+from ampaction.aws import AwsError
 from ampaction.cancellation import Cancellation
 from ampaction.cloudformation import CloudFormation
 from ampaction.errors import Cancelled
 from ampaction.inputs import Settings
 from ampaction.report import Report
 from ampaction.run import Run
+from ampaction.ssm import branch_secret_prefix
 from ampaction.workflow import Workflow
 
 
@@ -44,6 +47,7 @@ def run_teardown(
         return
     teardown.forget_backend_hash(amplify, workflow, target)
     _delete_stacks(run, cfn, stacks.own)
+    _delete_secrets(run)
     if cancellation.requested:
         raise Cancelled("the teardown, before the webhooks and the branch")
     _delete_webhooks(run, amplify)
@@ -87,7 +91,15 @@ def _may_delete(run: Run, target: teardown.Target, stacks: teardown.Stacks) -> b
 
 def _plan(run: Run, stacks: teardown.Stacks) -> None:
     stack_name = stacks.names or None
-    for what in (f"stack {stack_name}" if stack_name else None, "marked webhooks", "branch"):
+    secrets = (
+        f"backend secrets under {branch_secret_prefix(run.settings.app_id, run.settings.branch)}"
+    )
+    for what in (
+        f"stack {stack_name}" if stack_name else None,
+        secrets,
+        "marked webhooks",
+        "branch",
+    ):
         if what:
             run.workflow.info(f"- would delete the {what}")
             run.report.plan("Delete", what)
@@ -108,6 +120,25 @@ def _delete_stacks(run: Run, cfn: CloudFormation, stacks: tuple[dict[str, Any], 
                 cancelled=lambda: cancellation.requested,
             )
             step.detail = str(stack["StackName"])
+
+
+def _delete_secrets(run: Run) -> None:
+    """The branch's own backend secrets; without the SSM permissions, a warning: they stay."""
+    s = run.settings
+    with run.report.step("Delete backend secrets", run.workflow) as step:
+        store = backend_checks.secrets_client(s, run.workflow, run.cancellation)
+        try:
+            gone = backend_checks.delete_branch_secrets(store, run.workflow, s.app_id, s.branch)
+        except AwsError as e:
+            if e.code not in backend_checks.PERMISSION_CODES:
+                raise
+            run.workflow.warning(
+                f"Kept branch `{s.branch}`'s backend secrets: {e.message}",
+                title="Backend secrets kept",
+            )
+            step.detail = "kept: permission missing"
+            return
+        step.detail = f"{gone} deleted"
 
 
 def _delete_webhooks(run: Run, amplify: Amplify) -> None:

@@ -1,10 +1,11 @@
 """The ways to start a branch's frontend and follow it, one module each, all of one shape:
-`webhook` (the branch's incoming webhook: Amplify builds from the repository) and
-`manual` (Hosting's manual deployment of `frontend-artifact`).
+`webhook` (the branch's incoming webhook: Amplify builds from the repository), `manual`
+(Hosting's manual deployment of `frontend-artifact`) and `gen3` (Amplify Gen 3, `gen3-app`).
 
 A `Frontend` says whether it needs the Amplify API (then preflight checks the app and
 branch first), whether Amplify builds it from the connected repository, what a dry run
-would do (`plan`), and how to `start` it: start returns a `Job` to wait on, or None when
+would do (`plan`), what it checks of its own before install (`preflight`, optional), and
+how to `start` it: start returns a `Job` to wait on, or None when
 the run has nothing to follow. `Job.wait()` follows the job to its end and gives the
 `JobResult`, filling `Job.result` as facts arrive (so the outputs hold what was known
 when the wait fails). A new target is one new module here, chosen in
@@ -39,6 +40,8 @@ class Frontend:
     reads_amplify: Callable[[Settings], bool]  # starting or following it calls Amplify's API
     plan: Callable[[Run], None]  # log and report what a real run would do, touching nothing
     start: Callable[[Run], Job | None]  # None: started, but nothing this run can follow
+    # Checks of its own before anything is installed (Gen 3's app and environment).
+    preflight: Callable[[Run], None] | None = None
 
 
 @dataclass

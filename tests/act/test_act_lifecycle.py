@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import aws_server
 from support.act import (
     EXAMPLES,
     app_repository,
@@ -59,7 +60,7 @@ def test_pr_preview_creates_deploys_then_removes_the_branch(
 ) -> None:
     sim.set_production_branch(APP_ID, "main")
     sim.set_job_plan(APP_ID, "feature/x", [("RUNNING", 0.5), ("SUCCEED", None)])
-    env = {"AWS_ENDPOINT_URL_AMPLIFY": sim.url, "AWS_ENDPOINT_URL_CLOUDFORMATION": cfn.url}
+    env = {"AWS_ENDPOINT_URL_AMPLIFY": sim.url, **aws_server.endpoints(cfn.url)}
     repo = repository(tmp_path, "pr-preview.yml", "feature/x")
 
     opened = run_workflow(
@@ -100,7 +101,7 @@ def test_branch_cleanup_removes_only_what_it_may(
     if ref != "main":
         # untagged: not made by the action
         sim.add_branch(APP_ID, ref, stage="DEVELOPMENT", stack_arn=arn)
-    env = {"AWS_ENDPOINT_URL_AMPLIFY": sim.url, "AWS_ENDPOINT_URL_CLOUDFORMATION": cfn.url}
+    env = {"AWS_ENDPOINT_URL_AMPLIFY": sim.url, **aws_server.endpoints(cfn.url)}
     repo = repository(tmp_path, "branch-cleanup.yml", "main")
 
     run = run_workflow(

@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from support import aws_server
 from support.act import (
     EXAMPLES,
     app_repository,
@@ -44,7 +45,9 @@ def test_manual_deploy_example_builds_and_uploads_the_frontend(
     subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
     subprocess.run(["git", "commit", "-qm", "a build"], cwd=repo, check=True)
 
-    run = run_workflow(repo, "push", env={"AWS_ENDPOINT_URL_AMPLIFY": sim.url})
+    run = run_workflow(
+        repo, "push", env={"AWS_ENDPOINT_URL_AMPLIFY": sim.url, **aws_server.endpoints()}
+    )
 
     run.succeeded()
     outputs = run.outputs()

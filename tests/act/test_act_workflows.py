@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support import aws_server
 from support.act import (
     EXAMPLES,
     ActRun,
@@ -48,7 +49,7 @@ def assert_no_token(run: ActRun, sim: AmplifySimulator) -> None:
 
 
 def env_for(sim: AmplifySimulator) -> dict[str, str]:
-    return {"AWS_ENDPOINT_URL_AMPLIFY": sim.url}
+    return {"AWS_ENDPOINT_URL_AMPLIFY": sim.url, **aws_server.endpoints()}
 
 
 def test_single_branch_deploys_and_builds_main(sim: AmplifySimulator, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from support import aws_server
 from support.action import APP_ID, CREDENTIALS, declared_inputs
 from support.amplify_sim import AmplifySimulator
 from support.docker_action import (
@@ -65,6 +66,7 @@ def run(
     job = {
         **CREDENTIALS,
         "AWS_ENDPOINT_URL_AMPLIFY": sim.url,
+        **aws_server.endpoints(),  # SSM, CloudFormation, STS: a bootstrapped account
         "STUB_AMPX_RECORD": f"/github/workspace/{RECORD}",
         **(job_env or {}),
     }
@@ -194,6 +196,7 @@ def test_docker_stop_cancels_the_deploy_and_triggers_nothing(
         job_env={
             **CREDENTIALS,
             "AWS_ENDPOINT_URL_AMPLIFY": sim.url,
+            **aws_server.endpoints(),  # SSM, CloudFormation, STS: a bootstrapped account
             "STUB_AMPX_SLEEP": "120",
             "STUB_AMPX_STARTED": "/github/workspace/.ampx-started",
             "STUB_AMPX_SIGNAL_RECORD": "/github/workspace/.ampx-signal",

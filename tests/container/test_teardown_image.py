@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import aws_server
 from support.action import APP_ID, CREDENTIALS, ROOT, declared_inputs
 from support.cloudformation_server import CloudFormationServer
 from support.docker_action import (
@@ -57,6 +58,7 @@ def test_teardown_deletes_the_stack_from_inside_the_image(image, sim, tmp_path: 
             job_env={
                 **CREDENTIALS,
                 "AWS_ENDPOINT_URL_AMPLIFY": sim.url,
+                **aws_server.endpoints(),  # SSM, CloudFormation, STS: a bootstrapped account
                 "AWS_ENDPOINT_URL_CLOUDFORMATION": cfn.url,
             },
         )

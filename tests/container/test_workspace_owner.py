@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import aws_server
 from support.action import APP_ID, CREDENTIALS, declared_inputs
 from support.amplify_sim import AmplifySimulator
 from support.docker_action import (
@@ -83,6 +84,7 @@ def test_the_runners_user_can_write_and_clean_what_the_action_made(
             job_env={
                 **CREDENTIALS,
                 "AWS_ENDPOINT_URL_AMPLIFY": sim.url,
+                **aws_server.endpoints(),  # SSM, CloudFormation, STS: a bootstrapped account
                 "STUB_AMPX_EXIT": deploy_exit,
             },
         )

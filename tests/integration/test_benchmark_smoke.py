@@ -50,3 +50,5 @@ def test_trigger_benchmark_smoke(tmp_path: Path) -> None:
     assert cold["action_posts"] == 1
     assert "CreateWebhook" in cold["action_operations"]
     assert "CreateWebhook" not in warm["action_operations"]
+    # The checks before a deploy: the bootstrap version, the branch's stack, its secrets.
+    assert data["before_deploy_calls"] == ["GetParameter", "DescribeStacks", "GetParameters"]

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from support import aws_server
 from support.action import APP_ID, CREDENTIALS, ROOT
 from support.cloudformation_server import CloudFormationServer
 from support.entrypoint import entrypoint_env
@@ -741,7 +742,9 @@ def test_a_previews_whole_life_counted(run_action, sim, cfn, github, pr_event, c
     """
     deploy = {"branch": "pr-7", "create-branch": "true", "github-token": TOKEN}
     close = {"command": "teardown", "branch": "pr-7", "github-token": TOKEN}
-    job = env(cfn, github, pr_event)
+    # SSM and STS too, so that the checks before each deploy are counted.
+    job = {**env(cfn, github, pr_event), **aws_server.endpoints(cfn.url)}
+    aws_server.bootstrap(cfn.url)
     counts: dict[str, dict[str, int]] = {}
 
     def phase(name: str, inputs: dict[str, str]) -> None:
@@ -752,7 +755,8 @@ def test_a_previews_whole_life_counted(run_action, sim, cfn, github, pr_event, c
         for op in sim.operations()[before[0] :]:
             calls[f"amplify:{op}"] = calls.get(f"amplify:{op}", 0) + 1
         for op in cfn.requests[before[1] :]:
-            calls[f"cloudformation:{op}"] = calls.get(f"cloudformation:{op}", 0) + 1
+            service = "ssm" if "Parameter" in op else "cloudformation"
+            calls[f"{service}:{op}"] = calls.get(f"{service}:{op}", 0) + 1
         for op in github.operations()[before[2] :]:
             calls[f"github:{op.split()[0]}"] = calls.get(f"github:{op.split()[0]}", 0) + 1
         counts[name] = calls
@@ -778,6 +782,8 @@ def test_a_previews_whole_life_counted(run_action, sim, cfn, github, pr_event, c
         "amplify:CreateWebhook": 1,
         "amplify:ListJobs": 1,  # the branch's newest job, noted before the POST
         "amplify:Webhook": 1,
+        "ssm:GetParameter": 1,  # the checks before the deploy: the CDK bootstrap version,
+        "cloudformation:DescribeStacks": 1,  # and the branch's stack (its backend reads no secret)
         "github:GET": 1,
         "github:POST": 1,
     }
@@ -790,6 +796,8 @@ def test_a_previews_whole_life_counted(run_action, sim, cfn, github, pr_event, c
             "amplify:ListWebhooks": 1,
             "amplify:ListJobs": 1,
             "amplify:Webhook": 1,
+            "ssm:GetParameter": 1,
+            "cloudformation:DescribeStacks": 1,
             "github:GET": 2,  # the comments, then whose the marked one is (GET /user)
             "github:PATCH": 1,
         }
@@ -803,6 +811,7 @@ def test_a_previews_whole_life_counted(run_action, sim, cfn, github, pr_event, c
         "cloudformation:DescribeStacks": 2,
         "cloudformation:DescribeStackEvents": 2,
         "cloudformation:DeleteStack": 1,
+        "ssm:GetParametersByPath": 1,  # the branch's secrets: none
         "amplify:ListWebhooks": 1,
         "amplify:DeleteWebhook": 1,
         "amplify:DeleteBranch": 1,

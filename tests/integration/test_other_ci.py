@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
 import pytest
 import yaml
+from support import aws_server
 from support.action import APP_ID, CREDENTIALS, ROOT
 from support.entrypoint import ActionRun
 from support.hygiene import Harness
@@ -35,6 +36,7 @@ def run_elsewhere(harness: Harness, tmp_path: Path, workspace: Path, sim):  # ty
             "HOME": str(tmp_path / "home"),
             "AWS_EC2_METADATA_DISABLED": "true",
             "AWS_ENDPOINT_URL_AMPLIFY": sim.url,
+            **aws_server.endpoints(),
             "npm_config_cache": str(tmp_path / "npm-cache"),
             "PYTHONPATH": str(ROOT),
             **CREDENTIALS,

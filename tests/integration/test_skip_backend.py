@@ -66,6 +66,7 @@ def test_a_deploy_tags_the_branch_and_an_unchanged_backend_is_skipped(
     assert tags[HASH] == files_hash(workspace)
     assert tags[DEPLOY].startswith("run 42 at ")  # GITHUB_RUN_ID of the run that deployed
     sim.clear_requests()
+    cfn_before = len(cfn.requests)
 
     # A frontend-only commit.
     (workspace / "src").mkdir()
@@ -90,7 +91,7 @@ def test_a_deploy_tags_the_branch_and_an_unchanged_backend_is_skipped(
     # One GetBranch and one DescribeStacks answered it all: no extra call, no tag written.
     assert sim.count("GetBranch") == 1
     assert not {"TagResource", "UntagResource", "ListTagsForResource"} & set(sim.operations())
-    assert cfn.requests == ["DescribeStacks"]
+    assert cfn.requests[cfn_before:] == ["DescribeStacks"]  # no check before a deploy: none
     assert f"backend unchanged since {tags[DEPLOY]}" in run.summary
 
 
@@ -194,7 +195,9 @@ def test_a_matching_tag_whose_stack_is_gone_deploys(run_action, sim, cfn, worksp
     assert sim.branch(APP_ID, "dev")["tags"][HASH] == files_hash(workspace)
 
 
-def test_a_matching_tag_on_a_stack_that_failed_to_delete_deploys(run_action, sim, cfn, workspace):
+def test_a_matching_tag_on_a_stack_that_failed_to_delete_is_not_skipped_but_named(
+    run_action, sim, cfn, workspace
+):
     name = backend_stack_name(APP_ID, "dev")
     arn = cfn.create_stack(name)
     cfn.fail_delete(name, "Storage", "The bucket you tried to delete is not empty")
@@ -208,8 +211,14 @@ def test_a_matching_tag_on_a_stack_that_failed_to_delete_deploys(run_action, sim
     run = run_action({**SKIP, "branch": "dev"})
 
     assert run.outputs["backend-skipped"] == "false"
-    assert len(run.ampx_calls()) == 1
     assert f"its stack {name} is DELETE_FAILED" in run.stdout
+    # CloudFormation cannot update a DELETE_FAILED stack: the check before the deploy says
+    # how to fix it, before anything is installed (contract: "Before the deploy").
+    assert run.exit_code == 1 and run.ampx_calls() == []
+    (error,) = run.errors()
+    assert (
+        "DELETE_FAILED" in error and f"aws cloudformation delete-stack --stack-name {name}" in error
+    )
 
 
 def test_a_stack_the_role_may_not_read_means_deploy_with_a_notice(run_action, sim, cfn, workspace):
@@ -223,7 +232,9 @@ def test_a_stack_the_role_may_not_read_means_deploy_with_a_notice(run_action, si
     assert len(run.ampx_calls()) == 1
     [notice] = [c.message for c in run.commands.named("notice")]
     assert "cloudformation:DescribeStacks" in notice and "deploying" in notice
-    assert not run.commands.named("warning")
+    # The check before the deploy could not read the stack either: one warning, and on.
+    [warning] = run.commands.named("warning")
+    assert warning.properties["title"] == "Backend stack not checked"
 
 
 def test_a_tag_that_cannot_be_removed_stops_the_run_before_pipeline_deploy(

@@ -42,6 +42,9 @@ CLOSED_PORT = "http://127.0.0.1:9"
 LOOPBACK_ONLY = {
     # Fails fast (ECONNREFUSED) instead of resolving real AWS hosts.
     "AWS_ENDPOINT_URL": CLOSED_PORT,
+    # The action's checks before the deploy read SSM and CloudFormation at the tests' moto
+    # (conftest); the CLI still must not resolve an account: its STS stays closed.
+    "AWS_ENDPOINT_URL_STS": CLOSED_PORT,
     "AMPLIFY_BACKEND_NOTICES_ENDPOINT": f"{CLOSED_PORT}/notices.json",
     "AMPLIFY_BACKEND_TELEMETRY_TRACKING_ENDPOINT": f"{CLOSED_PORT}/telemetry",
     "AMPLIFY_BACKEND_USAGE_TRACKING_ENDPOINT": f"{CLOSED_PORT}/usage",

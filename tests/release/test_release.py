@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 import yaml
+from support import aws_server
 from support.action import APP_ID, CREDENTIALS, declared_inputs
 from support.amplify_sim import AmplifySimulator
 from support.docker_action import REPO, action_env, engine_available, run_action, standin_base
@@ -325,6 +326,7 @@ def test_runs_as_a_docker_action_from_the_pulled_image(
         job_env={
             **CREDENTIALS,
             "AWS_ENDPOINT_URL_AMPLIFY": sim.url,
+            **aws_server.endpoints(),  # SSM, CloudFormation, STS: a bootstrapped account
             "STUB_AMPX_RECORD": f"/github/workspace/{record}",
         },
     )

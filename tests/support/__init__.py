@@ -5,6 +5,9 @@
 - `support.amplify_sim`: the local Amplify server (`AmplifySimulator`): set it
   up with `add_*`/`set_job_plan`/`fail`, read it with `requests`/`count`/
   `webhooks`/`jobs`/`issued_tokens`, empty it with `reset`.
+- `support.gen3_server`: the local Amplify Gen 3 API (`Gen3Server`), shaped by
+  botocore's `amplifygen3` model: set it up with `add_app`/`add_environment`/
+  `set_deployment_plan`/`fail`, read `operations`/`uploads`/`deployments`/`signatures`.
 - `support.runner`: the GitHub runner's side (`runner_env`, `RunnerFiles`, how
   it reads outputs and workflow commands). The facts behind it: RUNNER.md.
 - `support.entrypoint`: the entrypoint's environment against a simulator, and

@@ -4,7 +4,7 @@ the GitHub runner, against the local Amplify simulator.
 Adding a workflow is a few lines (see tests/act/test_act_workflows.py):
 
     repo = app_repository(tmp_path / "app", EXAMPLES / "single-branch.yml")
-    run = run_workflow(repo, "push", env={"AWS_ENDPOINT_URL_AMPLIFY": sim.url})
+    run = run_workflow(repo, "push", env={"AWS_ENDPOINT_URL_AMPLIFY": sim.url, **aws_server.endpoints()})
     run.succeeded()
     assert run.outputs("Deploy to Amplify/Deploy main")["frontend-triggered"] == "true"
     run.assert_never_shows(webhook_secrets(sim))

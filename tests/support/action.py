@@ -16,7 +16,7 @@ REGION = "us-east-1"
 # Accepted by the simulator, useless anywhere else.
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "AKIDTEST",
-    "AWS_SECRET_ACCESS_KEY": "secret",
+    "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI-test-key",  # masked in every run: not a word a message uses
     "AWS_REGION": REGION,
 }
 

@@ -20,6 +20,7 @@ runs and really removes them.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -57,8 +58,16 @@ Resources:
 """
 
 
-def _access_denied(action: str) -> Answer:
-    """CloudFormation's answer to a role without the permission (query protocol, 403)."""
+def _access_denied(action: str, *, json_protocol: bool) -> Answer:
+    """What AWS answers a role without the permission: a JSON-protocol service (SSM) an
+    AccessDeniedException, CloudFormation (query protocol) a 403 AccessDenied."""
+    if json_protocol:
+        body = json.dumps({
+            "__type": "AccessDeniedException",
+            "message": f"User: arn:aws:sts::{ACCOUNT_ID}:assumed-role/deploy/ci is not authorized "
+            f"to perform: ssm:{action} because no identity-based policy allows the ssm:{action} action",
+        }).encode()  # fmt: skip
+        return "400 Bad Request", [("Content-Type", "application/x-amz-json-1.1")], body
     body = (
         '<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">'
         "<Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: "
@@ -75,7 +84,7 @@ class CloudFormationServer:
 
     def __init__(self, seconds_per_resource: float = 0.05):
         self.seconds_per_resource = seconds_per_resource
-        self._requests: list[str] = []
+        self._requests: list[tuple[str, str]] = []
         self._lock = threading.Lock()
         self._denied: dict[str, set[str] | None] = {}
         self._server = MotoServer(self._record)
@@ -164,10 +173,26 @@ class CloudFormationServer:
         finally:
             self._hold.set()
 
+    def set_status(self, stack_id: str, status: str) -> None:
+        """Put the stack in a status moto's own calls never leave it in (UPDATE_IN_PROGRESS,
+        UPDATE_ROLLBACK_FAILED, ...), as another deploy or a failed one would."""
+        for backend in cfn_models.cloudformation_backends[ACCOUNT_ID].values():
+            stack = backend.stacks.get(stack_id)
+            if stack is not None:
+                stack.status = status
+                return
+        raise KeyError(stack_id)
+
     @property
     def requests(self) -> list[str]:
+        """The action's own calls, in order: their actions' names (`DescribeStacks`)."""
         with self._lock:
-            return list(self._requests)
+            return [action for action, _ in self._requests]
+
+    def bodies(self, action: str) -> list[str]:
+        """The request bodies of the action's calls of `action`."""
+        with self._lock:
+            return [body for name, body in self._requests if name == action]
 
     def count(self, action: str) -> int:
         return self.requests.count(action)
@@ -176,12 +201,13 @@ class CloudFormationServer:
         """Only the action's own calls (its user agent): not the tests' setup and checks."""
         if "ampaction/" not in user_agent:
             return None
+        text = body.decode("utf-8", "replace")
         with self._lock:
-            self._requests.append(action)
+            self._requests.append((action, text))
         stacks = self._denied.get(action, ())
-        form = parse_qs(body.decode("utf-8", "replace"))
-        if stacks is None or (form.get("StackName") or [""])[0] in stacks:
-            return _access_denied(action)  # moto does not enforce IAM: refuse as AWS does
+        if stacks is None or (parse_qs(text).get("StackName") or [""])[0] in stacks:
+            # moto does not enforce IAM: refuse as AWS does (JSON-protocol bodies: SSM's).
+            return _access_denied(action, json_protocol=body.startswith(b"{"))
         return None
 
     # -- the asynchronous delete ---------------------------------------------

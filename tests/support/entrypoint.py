@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from support import aws_server
 from support.action import APP_ID, CREDENTIALS, ENTRYPOINT, ROOT, declared_inputs
 from support.amplify_sim import AmplifySimulator
 from support.runner import CommandLog, RunnerFiles, runner_env
@@ -64,6 +65,7 @@ def entrypoint_env(
         declared=declared_inputs() if declared else None,
         job_env={
             "AWS_ENDPOINT_URL_AMPLIFY": sim.url,
+            **aws_server.endpoints(),  # SSM, CloudFormation, STS: bootstrapped, no stack
             "npm_config_cache": str(files.root.parent / "npm-cache"),
             **(CREDENTIALS if credentials else {}),
             **(job_env or {}),

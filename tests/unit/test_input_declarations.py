@@ -22,7 +22,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 def readme_inputs() -> dict[str, str]:
     """The README input table's default column, by input name."""
-    rows = re.findall(r"^\| `([a-z-]+)` \| (.*?) \| .*\|$", README, flags=re.MULTILINE)
+    rows = re.findall(r"^\| `([a-z0-9-]+)` \| (.*?) \| .*\|$", README, flags=re.MULTILINE)
     start = README.index("| input | default |")
     end = README.index("| output |")
     section = README[start:end]
