@@ -141,7 +141,9 @@ class Amplify(AwsService):
 
     # -- the branch's life (`create-branch`, `teardown`) -------------------
 
-    def create_branch(self, app_id: str, branch: str, stage: str) -> dict[str, Any]:
+    def create_branch(
+        self, app_id: str, branch: str, stage: str, tags: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         """A branch that only this pipeline builds (auto-build off), tagged as ours."""
         key, value = CREATED_BY_TAG
         response = self._call(
@@ -151,7 +153,7 @@ class Amplify(AwsService):
             branchName=branch,
             stage=stage,
             enableAutoBuild=False,
-            tags={key: value},
+            tags={**(tags or {}), key: value},
         )
         return response["branch"]  # type: ignore[no-any-return]
 
@@ -179,6 +181,20 @@ class Amplify(AwsService):
             resourceArn=branch["branchArn"],
             tagKeys=keys,
         )
+
+    def list_branches(self, app_id: str) -> list[dict[str, Any]]:
+        """Every branch of the app, following `nextToken` through every page."""
+        branches: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            params: dict[str, Any] = {"appId": app_id, "maxResults": PAGE_SIZE}
+            if token:
+                params["nextToken"] = token
+            page = self._call("list_branches", f"list the branches of app {app_id}", **params)
+            branches.extend(page.get("branches", []))
+            token = page.get("nextToken")
+            if not token:
+                return branches
 
     def tags_of(self, arn: str, what: str) -> dict[str, str]:
         """The tags of an Amplify resource (a branch: its `branchArn`)."""

@@ -3,16 +3,61 @@
 Concurrent runs for the same new branch (two pushes, a re-run) converge: the
 one whose `CreateBranch` loses ("already exists") reads the branch the other
 made and goes on with it.
+
+A branch made for a pull request also carries its number (tag `pull-request`) and
+the time of its last deploy (tag `amplify-pipeline-deploy:last-deploy`, renewed by
+every successful deploy): what `command: sweep` reads to find stale previews.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from ampaction.amplify import Amplify, AmplifyError
 from ampaction.workflow import Workflow
 
 PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
+PULL_REQUEST_TAG = "pull-request"
+LAST_DEPLOY_TAG = "amplify-pipeline-deploy:last-deploy"
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # UTC; AWS tag values allow `:`
+
+
+def preview_tags(pull_request: int | None, now: dt.datetime | None = None) -> dict[str, str]:
+    """The tags of a branch made for pull request `pull_request` (none for other branches)."""
+    if pull_request is None:
+        return {}
+    return {PULL_REQUEST_TAG: str(pull_request), **last_deploy_tag(now)}
+
+
+def last_deploy_tag(now: dt.datetime | None = None) -> dict[str, str]:
+    return {LAST_DEPLOY_TAG: (now or dt.datetime.now(dt.UTC)).strftime(TIME_FORMAT)}
+
+
+def last_deploy(branch: dict[str, Any]) -> dt.datetime | None:
+    """When the branch was last deployed: its tag, else when Amplify last changed it."""
+    text = (branch.get("tags") or {}).get(LAST_DEPLOY_TAG)
+    if text:
+        try:
+            return dt.datetime.strptime(text, TIME_FORMAT).replace(tzinfo=dt.UTC)
+        except ValueError:
+            pass  # edited by hand: fall back to Amplify's own time
+    when = branch.get("updateTime") or branch.get("createTime")
+    return when if isinstance(when, dt.datetime) else None
+
+
+def remember_last_deploy(amplify: Amplify, branch: dict[str, Any], workflow: Workflow) -> None:
+    """After a successful deploy of a pull request's branch: renew its last-deploy time."""
+    if PULL_REQUEST_TAG not in (branch.get("tags") or {}):
+        return  # only previews are swept by age
+    try:
+        amplify.tag_branch(branch, last_deploy_tag())
+    except AmplifyError as e:
+        workflow.warning(
+            f"Could not renew tag `{LAST_DEPLOY_TAG}` on branch `{branch.get('branchName')}`: "
+            f"{e.message} A sweep with `preview-ttl-days` may take this preview for a stale one.",
+            title="Last deploy not recorded",
+        )
 
 
 def stage_for(event_name: str) -> str:
@@ -21,11 +66,17 @@ def stage_for(event_name: str) -> str:
 
 
 def create_branch(
-    amplify: Amplify, workflow: Workflow, app_id: str, branch: str, stage: str
+    amplify: Amplify,
+    workflow: Workflow,
+    app_id: str,
+    branch: str,
+    stage: str,
+    *,
+    pull_request: int | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """The branch, made now (True) or by a concurrent run a moment ago (False)."""
     try:
-        made = amplify.create_branch(app_id, branch, stage)
+        made = amplify.create_branch(app_id, branch, stage, preview_tags(pull_request))
     except AmplifyError as create_error:
         if create_error.code != "BadRequestException":
             raise
@@ -37,7 +88,8 @@ def create_branch(
             raise create_error from None
         workflow.info(f"Branch `{branch}` was created by another run at the same time: using it.")
         return found, False
+    tagged = f", pull request #{pull_request}" if pull_request is not None else ""
     workflow.info(
-        f"Created branch `{branch}` in Amplify app {app_id} (stage {stage}, auto-build off)."
+        f"Created branch `{branch}` in Amplify app {app_id} (stage {stage}, auto-build off{tagged})."
     )
     return made, True

@@ -1,4 +1,5 @@
-"""GitHub's REST API, through requests: the calls of the pull-request comment.
+"""GitHub's REST API, through requests: the pull-request comment's calls, the
+deployments and their statuses, and a pull request's state (for sweep).
 
 The token is a secret (masked before anything is parsed, like the webhook
 URL): it goes in the `Authorization` header only, and no message here quotes
@@ -15,6 +16,7 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 from ampaction import __version__
 from ampaction.errors import ActionError
@@ -40,7 +42,8 @@ class GitHubError(ActionError):
 
 
 class GitHub:
-    """The repository's issue comments (a pull request is an issue to this API)."""
+    """The repository's issue comments (a pull request is an issue to this API), its
+    deployments and its pull requests."""
 
     def __init__(
         self,
@@ -100,7 +103,51 @@ class GitHub:
         url = f"{self.base}/issues/comments/{comment_id}"
         return self._request("PATCH", url, f"update comment {comment_id}", body).json()  # type: ignore[no-any-return]
 
-    def _request(self, method: str, url: str, what: str, body: str | None = None) -> Any:
+    # -- deployments (`github-deployment`) and pull requests (`command: sweep`) -------
+
+    def create_deployment(
+        self, ref: str, environment: str, *, production: bool, description: str
+    ) -> dict[str, Any]:
+        """A deployment of `ref` that GitHub makes at once: no merge of the default branch
+        (`auto_merge`), and no wait for the commit's checks, which include this run's own."""
+        fields = {
+            "ref": ref,
+            "environment": environment,
+            "auto_merge": False,
+            "required_contexts": [],
+            "transient_environment": not production,
+            "production_environment": production,
+            "description": description,
+        }
+        url = f"{self.base}/deployments"
+        return self._request("POST", url, "create a deployment", payload=fields).json()  # type: ignore[no-any-return]
+
+    def set_deployment_status(self, deployment_id: int, state: str, **fields: str) -> None:
+        """A new status (`in_progress`, `success`, `failure`, `error`, `inactive`)."""
+        url = f"{self.base}/deployments/{deployment_id}/statuses"
+        payload = {"state": state, **{k: v for k, v in fields.items() if v}}
+        self._request("POST", url, f"set deployment {deployment_id} {state}", payload=payload)
+
+    def latest_deployment(self, environment: str) -> dict[str, Any] | None:
+        """The environment's newest deployment (GitHub lists them newest first)."""
+        url = f"{self.base}/deployments?environment={quote(environment, safe='')}&per_page=1"
+        found = self._request("GET", url, "list the deployments").json()
+        return found[0] if found else None
+
+    def pull_request_state(self, number: int) -> str:
+        """`open` or `closed` (merged pull requests are closed too)."""
+        url = f"{self.base}/pulls/{number}"
+        return str(self._request("GET", url, f"read pull request #{number}").json()["state"])
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        what: str,
+        body: str | None = None,
+        *,
+        payload: dict[str, Any] | None = None,
+    ) -> Any:
         import requests  # noqa: PLC0415 - only runs that comment pay for the import
 
         headers = {
@@ -116,7 +163,7 @@ class GitHub:
                     method,
                     url,
                     headers=headers,
-                    json=None if body is None else {"body": body},
+                    json=payload if body is None else {"body": body},
                     timeout=TIMEOUT,
                     allow_redirects=False,
                 )

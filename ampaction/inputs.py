@@ -29,7 +29,7 @@ from ampaction.process import child_env
 
 PACKAGE_MANAGERS = ("auto", "npm", "pnpm", "yarn")
 OUTPUTS_FORMATS = ("mjs", "json", "json-mobile", "ts", "dart")
-COMMANDS = ("deploy", "teardown")
+COMMANDS = ("deploy", "teardown", "sweep")
 # The CLI knows 0, 1 and 1.1 … 1.5 today; newer versions pass through to it.
 _OUTPUTS_VERSION = re.compile(r"\d+(\.\d+)?")
 # botocore's model: appId is `d[a-z0-9]+`, at most 20 characters.
@@ -40,6 +40,7 @@ _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d+")
 _BRANCH_BAD = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//")
 MAX_WAIT_MINUTES = 360  # a GitHub job runs at most 6 hours
 MAX_ATTEMPTS = 20
+MAX_TTL_DAYS = 3650
 COMMAND_LINE = "command line"  # what a flag error names, as no input is to blame
 SECRET_INPUTS = ("webhook-url", "github-token")
 # Each line's value is a secret; the names are not.
@@ -99,6 +100,24 @@ def whole_number(most: int, least: int = 1) -> Parser:
         raise Invalid(f"must be a whole number from {least} to {most}, not {_quoted(text)}.")
 
     return parse
+
+
+def whole_number_or_zero(most: int) -> Parser:
+    def parse(text: str, _ctx: Context) -> int:
+        value = text.strip()
+        if value.isascii() and value.isdigit() and len(value) <= 6 and int(value) <= most:
+            return int(value)
+        raise Invalid(f"must be a whole number from 0 to {most}, not {_quoted(text)}.")
+
+    return parse
+
+
+def environment_name(text: str, _ctx: Context) -> str | None:
+    """A GitHub environment name (empty: `amplify/<branch>`)."""
+    value = text.strip()
+    if len(value) > 255 or any(ord(c) < 32 for c in value):
+        raise Invalid("must be one line of at most 255 characters (GitHub's limit).")
+    return value or None
 
 
 def choice(allowed: Sequence[str], *, empty_ok: bool = False) -> Parser:
@@ -339,8 +358,9 @@ INPUTS: tuple[Input, ...] = (
         "command",
         "deploy",
         choice(COMMANDS),
-        "`deploy` (install, deploy the backend, start the frontend build) or `teardown` "
-        "(delete the branch's backend stack, this action's webhooks for it, and the branch).",
+        "`deploy` (install, deploy the backend, start the frontend build), `teardown` "
+        "(delete the branch's backend stack, this action's webhooks for it, and the branch) "
+        "or `sweep` (tear down every preview whose pull request is closed).",
     ),
     Input(
         "install",
@@ -491,7 +511,28 @@ INPUTS: tuple[Input, ...] = (
         "github-token",
         "",  # action.yml's default, `${{ github.token }}`, only the runner evaluates
         secret,
-        "Token for the pull-request comment. Pass a secret; the default is the job's token.",
+        "Token for the pull-request comment and the GitHub deployment. Pass a secret; the "
+        "default is the job's token.",
+    ),
+    Input(
+        "github-deployment",
+        "true",
+        boolean,
+        "Record the deploy as a GitHub deployment with statuses (`true` or `false`; best "
+        "effort, needs `deployments: write`).",
+    ),
+    Input(
+        "deployment-environment",
+        "",
+        environment_name,
+        "The GitHub environment of that deployment. Empty means `amplify/<branch>`.",
+    ),
+    Input(
+        "preview-ttl-days",
+        "0",
+        whole_number_or_zero(MAX_TTL_DAYS),
+        "With `command: sweep`: also remove previews not deployed for this many days "
+        "(`0`: only those whose pull request is closed).",
     ),
     Input(
         "dry-run",
@@ -546,6 +587,9 @@ class Settings:
     wait_for_stack_minutes: int
     pr_comment: bool
     github_token: str | None
+    github_deployment: bool
+    deployment_environment: str | None
+    preview_ttl_days: int
     dry_run: bool
     debug: bool
     # The environment npm and ampx run with (see `process.child_env`).
@@ -558,6 +602,21 @@ class Settings:
     github_api_url: str = "https://api.github.com"
     github_server_url: str = "https://github.com"
     github_run_id: str = ""
+    github_sha: str = ""  # the pull request's head commit on a pull request
+
+    @property
+    def environment(self) -> str:
+        """The GitHub environment of this branch's deployments."""
+        return self.deployment_environment or f"amplify/{self.branch}"
+
+    @property
+    def run_url(self) -> str:
+        """The workflow run's page (empty off GitHub)."""
+        if not (self.github_repository and self.github_run_id):
+            return ""
+        return (
+            f"{self.github_server_url}/{self.github_repository}/actions/runs/{self.github_run_id}"
+        )
 
     def shown(self, path: Path) -> str:
         """A path inside the workspace as the user writes it: relative, `.` for the workspace."""
@@ -679,6 +738,16 @@ def _rules(ctx: Context) -> list[InputError]:
                 "and `webhook-url` are two ways to start the frontend: give one of them.",
             )
         )
+    no_token = "github-token" in values and not v("github-token")
+    if v("command") == "sweep" and no_token and v("preview-ttl-days") == 0:
+        errors.append(
+            InputError(
+                "github-token",
+                "is empty, and `command: sweep` needs it to read which pull requests "
+                "are closed: leave it at its default (`${{ github.token }}`) and give "
+                "the job `permissions: pull-requests: read`, or set `preview-ttl-days`.",
+            )
+        )
     folder = v("working-directory")
     needs_project = v("command") == "deploy" and (v("install") or v("deploy-backend"))
     if needs_project and folder is not None and not (folder / "package.json").is_file():
@@ -727,7 +796,7 @@ def _gen3_rules(values: Mapping[str, Any]) -> list[InputError]:
 
 def _needs_region(values: Mapping[str, Any]) -> bool:
     v = values.get
-    if v("command") == "teardown":
+    if v("command") in ("teardown", "sweep"):
         return True
     triggers_alone = v("trigger-frontend") and not v("webhook-url")
     return bool(v("deploy-backend") or v("wait-for-frontend") or triggers_alone or v("gen3-app"))
@@ -736,9 +805,10 @@ def _needs_region(values: Mapping[str, Any]) -> bool:
 def github_context(env: Mapping[str, str]) -> dict[str, Any]:
     """What the GitHub runner says about the run (defaults elsewhere)."""
     event_name = env.get("GITHUB_EVENT_NAME", "")
-    number = None
+    number, head_sha = None, None
     if event_name in ("pull_request", "pull_request_target"):
-        number = _pull_request_number(env.get("GITHUB_EVENT_PATH", ""))
+        event = _event(env.get("GITHUB_EVENT_PATH", ""))
+        number, head_sha = _pull_request_number(event), _head_sha(event)
     return {
         "on_github": env.get("GITHUB_ACTIONS") == "true",
         "event_name": event_name,
@@ -747,23 +817,36 @@ def github_context(env: Mapping[str, str]) -> dict[str, Any]:
         "github_api_url": env.get("GITHUB_API_URL") or "https://api.github.com",
         "github_server_url": env.get("GITHUB_SERVER_URL") or "https://github.com",
         "github_run_id": env.get("GITHUB_RUN_ID", ""),
+        # On a pull request GITHUB_SHA is the test merge commit, which the pull request's
+        # page does not show: its deployment is of the head commit.
+        "github_sha": head_sha or env.get("GITHUB_SHA", ""),
     }
 
 
-def _pull_request_number(event_path: str) -> int | None:
-    """`pull_request.number` (or `number`) of the event's JSON; None when unreadable."""
+def _event(event_path: str) -> dict[str, Any]:
+    """The event's JSON; empty when unreadable."""
     if not event_path:
-        return None
+        return {}
     try:
         event = json.loads(Path(event_path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
-    if not isinstance(event, dict):
-        return None
+        return {}
+    return event if isinstance(event, dict) else {}
+
+
+def _pull_request_number(event: Mapping[str, Any]) -> int | None:
+    """`pull_request.number` (or `number`) of the event; None when absent."""
     pull = event.get("pull_request")
     number = pull.get("number") if isinstance(pull, dict) else None
     number = number if number is not None else event.get("number")
     return number if isinstance(number, int) and not isinstance(number, bool) else None
+
+
+def _head_sha(event: Mapping[str, Any]) -> str | None:
+    pull = event.get("pull_request")
+    head = pull.get("head") if isinstance(pull, dict) else None
+    sha = head.get("sha") if isinstance(head, dict) else None
+    return sha if isinstance(sha, str) and re.fullmatch(r"[0-9a-f]{40}", sha) else None
 
 
 def secret_inputs(env: Mapping[str, str], argv: Sequence[str] = ()) -> list[str]:

@@ -1,6 +1,6 @@
 """One run: read the inputs, pick the command, write the report.
 
-The commands' stories are in `commands/` (`deploy`, `teardown`), one module each; on a
+The commands' stories are in `commands/` (`deploy`, `teardown`, `sweep`), one module each; on a
 pull request, every run ends by updating the pull-request comment. Errors are raised
 where they are found and printed here, once, as an `::error` annotation; the outputs
 and the job summary are written whatever happened (the runner reads them from a failed
@@ -33,10 +33,20 @@ def _teardown(
     teardown.run_teardown(settings, workflow, cancellation, report)
 
 
+def _sweep(
+    settings: Settings, workflow: Workflow, cancellation: Cancellation, report: Report
+) -> None:
+    """Imported when picked, like teardown."""
+    from ampaction.commands import sweep  # noqa: PLC0415
+
+    sweep.run_sweep(settings, workflow, cancellation, report)
+
+
 # The `command` input's values (`inputs.COMMANDS`), each to its story.
 COMMANDS: dict[str, Command] = {
     "deploy": deploy.run_deploy,
     "teardown": _teardown,
+    "sweep": _sweep,
 }
 
 

@@ -131,6 +131,7 @@ def comment_body(s: Settings, report: Report) -> str:
 def _deploy_lines(s: Settings, report: Report) -> list[str]:
     verdict = "failed" if report.failure else "deployed"
     lines = [f"### Amplify preview of `{_plain(s.branch)}`: {verdict}", ""]
+    lines += _lead(report)
     lines += ["| Part | Result |", "| --- | --- |"]
     if report.outputs.get("frontend-url"):
         lines.append(f"| Preview | {markdown_cell(report.outputs['frontend-url'])} |")
@@ -146,6 +147,19 @@ def _deploy_lines(s: Settings, report: Report) -> list[str]:
     if report.failure:
         lines += ["", f"❌ {_plain(report.failure.title)}: the run's log says what to do."]
     return lines
+
+
+def _lead(report: Report) -> list[str]:
+    """What a reviewer opens first: the preview, the Amplify job, the GitHub deployment."""
+    out = report.outputs
+    # A branch name is untrusted: in a link's target, only as percent-escapes.
+    url = quote(out.get("frontend-url", ""), safe=":/.-_~")
+    links = [f"**[Open the preview]({url})**"] if url else []
+    if out.get("job-url"):
+        links.append(f"[Amplify job]({out['job-url']})")
+    if out.get("deployment-id") and report.deployment_url:
+        links.append(f"[GitHub deployment]({report.deployment_url})")
+    return [" · ".join(links), ""] if links else []
 
 
 def _teardown_lines(s: Settings, report: Report) -> list[str]:

@@ -22,10 +22,6 @@ from ampaction.process import PNPM_STORE_SETTINGS, SYSTEM_PATH, job_sets
 
 CLI_PACKAGE = "@aws-amplify/backend-cli"
 LOCKFILES = {"package-lock.json": "npm", "pnpm-lock.yaml": "pnpm", "yarn.lock": "yarn"}
-# npx hands its `--call` to the command as `npm_config_call`; left there, every `npx` the
-# CLI runs (the CDK bundles each function and the branch linker with `npx esbuild`)
-# takes it for its own and fails with npm exec's usage text.
-NPX_CALL_PREFIX = "unset npm_config_call; exec "
 
 
 @dataclass(frozen=True)
@@ -44,8 +40,11 @@ class PackageManager:
             return [*self.bin_prefix, "ampx", *args]
         command = [node, str(script), *args]
         if self.name == "npm":
-            # `npx --call` runs a command line and resolves no package name.
-            return [*self.exec_prefix, NPX_CALL_PREFIX + shlex.join(command)]
+            # `npx --call` runs a command line and resolves no package name. npx also
+            # exports its `--call` as `npm_config_call`, and every `npx` the CLI runs
+            # itself (the CDK bundles functions with `npx esbuild`) would take it and
+            # fail (EUSAGE): the command drops it first.
+            return [*self.exec_prefix, shlex.join(["env", "-u", "npm_config_call", *command])]
         return [*self.exec_prefix, *command]
 
     @property

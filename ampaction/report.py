@@ -47,12 +47,15 @@ class Report:
             "frontend-url": "",
             "branch-created": "false",
             "backend-skipped": "false",
+            "deployment-id": "",
             "gen3-deployment-id": "",
+            "swept-branches": "",
         }
     )
     failure: ActionError | None = None
     next_steps: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # what preflight found worth fixing
+    deployment_url: str = ""  # the GitHub environment's page, when this run recorded one
 
     @contextmanager
     def step(self, name: str, workflow: Workflow) -> Iterator[Step]:
@@ -75,6 +78,19 @@ class Report:
     def plan(self, name: str, what: str) -> None:
         self.steps.append(Step(name, "planned", 0.0, what))
 
+    def lead(self) -> list[str]:
+        """What a person wants to open first: the frontend, the Amplify job, the deployment."""
+        out = self.outputs
+        links = []
+        if out["frontend-url"] and self.command == "deploy":
+            links.append(f"- Frontend: {markdown_cell(out['frontend-url'])}")
+        links += self._frontend_facts()
+        if out["deployment-id"] and self.deployment_url:
+            links.append(f"- GitHub deployment: [{out['deployment-id']}]({self.deployment_url})")
+        if out["swept-branches"]:
+            links.append(f"- Removed: {markdown_cell(out['swept-branches'])}")
+        return links
+
     def write(self, workflow: Workflow) -> None:
         for name, value in self.outputs.items():
             workflow.set_output(name, value)
@@ -82,12 +98,16 @@ class Report:
 
     def markdown(self) -> str:
         verdict = "failed" if self.failure else "succeeded"
-        lines = [
-            f"### Amplify {self.command} {verdict}: `{markdown_cell(self.branch)}` of app `{self.app_id}`",
-            "",
-            "| Step | Result | Time | Details |",
-            "| --- | --- | --- | --- |",
-        ]
+        what = (
+            f"`{markdown_cell(self.branch)}` of app"
+            if self.command != "sweep"
+            else "previews of app"
+        )
+        lines = [f"### Amplify {self.command} {verdict}: {what} `{self.app_id}`", ""]
+        lead = self.lead()
+        if lead:
+            lines += [*lead, ""]
+        lines += ["| Step | Result | Time | Details |", "| --- | --- | --- | --- |"]
         for s in self.steps:
             took = f"{s.seconds:.1f} s" if s.result not in ("skipped", "planned") else ""
             lines.append(
@@ -97,7 +117,6 @@ class Report:
         if self.outputs["webhook-id"]:
             made = " (created by this run)" if self.outputs["webhook-created"] == "true" else ""
             facts.append(f"- Webhook: `{self.outputs['webhook-id']}`{made}")
-        facts += self._frontend_facts()
         if self.outputs["amplify-outputs"]:
             facts.append(f"- Backend outputs: `{self.outputs['amplify-outputs']}`")
         if facts:

@@ -463,15 +463,21 @@ def stale_tags(tags: Mapping[str, str]) -> list[str]:
 
 
 def forget_deployed_hash(
-    amplify: Amplify, branch: dict[str, Any], workflow: Workflow, *, caching: bool
+    amplify: Amplify,
+    branch: dict[str, Any],
+    workflow: Workflow,
+    *,
+    caching: bool,
+    tags: Mapping[str, str] | None = None,
 ) -> None:
-    """Before a deploy: remove our tags, so that a deploy that fails or is cancelled
+    """Before a deploy or a stack's deletion: remove our tags (of the branch's `tags`,
+    by default those `GetBranch` gave), so that a run that fails or is cancelled
     halfway leaves no hash that a later run could take for the stack's state.
 
-    Without `skip-unchanged-backend`, a tag left from runs with it would go stale
-    after this deploy: remove it too, but a failure to do so only warns.
+    With `caching` (a deploy with `skip-unchanged-backend`) a failure to remove them
+    stops the run; otherwise (a tag left from runs with it, a teardown) it only warns.
     """
-    keys = stale_tags(branch.get("tags") or {})
+    keys = stale_tags(branch.get("tags") or {} if tags is None else tags)
     if not keys:
         return
     try:

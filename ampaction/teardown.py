@@ -222,17 +222,8 @@ def forget_backend_hash(amplify: Amplify, workflow: Workflow, target: Target) ->
     """Before the stack goes: remove `skip-unchanged-backend`'s tags, so that a teardown
     that stops halfway leaves no hash a later deploy could take for the stack's state.
     (That deploy also checks the stack is there: a failure here only warns.)"""
-    keys = skip.stale_tags(target.tags)
-    if target.branch is None or not keys:
-        return
-    try:
-        amplify.untag_branch(target.branch, keys)
-    except ActionError as e:
-        workflow.warning(
-            f"Could not remove the backend-hash tag from branch `{target.branch.get('branchName')}` "
-            f"before deleting its stack: {e.message}",
-            title="Backend-hash tag left behind",
-        )
+    if target.branch is not None:
+        skip.forget_deployed_hash(amplify, target.branch, workflow, caching=False, tags=target.tags)
 
 
 def delete_stack(

@@ -3,7 +3,8 @@ server, a fresh copy of a Gen 2 project, and `run_action`, which starts the
 entrypoint as a subprocess with the environment the runner builds. After every
 test, the hygiene check fails the test if any webhook token the server ever issued
 appears in anything the action showed. Each test gets the marker of its folder
-(`unit`, `integration`, `container`, `realcli`): see tests/README.md.
+(`unit`, `integration`, `container`, `realcli`), and the tests that share one
+Docker engine run one at a time under pytest-xdist: see tests/README.md.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pytest
 import support
 from support.action import APP_ID
 from support.amplify_sim import AmplifySimulator
+from support.docker_action import REPO, build_image, engine_available, standin_base
 from support.entrypoint import COMMAND, ActionRun, entrypoint_env
 from support.fixtures import copy_project
 from support.hygiene import Harness
@@ -26,17 +28,32 @@ from support.runner import RunnerFiles
 
 TESTS = Path(__file__).resolve().parent
 KINDS = ("unit", "integration", "container", "realcli", "act", "release")
+# Under pytest-xdist (`-n N --dist loadgroup`) the tests of one group run one after
+# another on one worker, the rest wherever a worker is free. The engine-bound kinds
+# share one Docker engine: act names its containers, all of them build and tag the
+# same images, and the stand-in base is built by whichever comes first.
+GROUPS = {"container": "engine", "act": "engine", "release": "engine"}
 
 # `support` must be this folder's package, not one some wheel installed.
 assert Path(support.__file__).parent == TESTS / "support", support.__file__
 
 
+@pytest.hookimpl(optionalhook=True)  # without xdist (the image's Python) it is not called
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: twice the cores. The tests mostly wait (on the entrypoint they start,
+    npm, a simulator's scripted delays), so one worker per core leaves cores idle."""
+    return 2 * (os.cpu_count() or 1)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test with its kind, from the folder it lives in."""
+    """Mark each test with its kind, from the folder it lives in, and its xdist group."""
     for item in items:
         parts = item.path.relative_to(TESTS).parts
         if len(parts) > 1 and parts[0] in KINDS:
             item.add_marker(parts[0])
+            if parts[0] in GROUPS and not item.get_closest_marker("xdist_group"):
+                item.add_marker(pytest.mark.xdist_group(GROUPS[parts[0]]))
 
 
 @pytest.fixture(autouse=True)
@@ -110,6 +127,20 @@ def run_action(harness: Harness, tmp_path: Path, workspace: Path, sim: AmplifySi
         return result
 
     return run
+
+
+@pytest.fixture(scope="session")
+def action_image() -> Iterator[str]:
+    """The action's image from this tree's Dockerfile on the stand-in base, built once
+    per test process: the container and act tests all run this one (their `engine`
+    group keeps them on one xdist worker, so once per run)."""
+    reason = engine_available()
+    if reason is not None:
+        pytest.skip(f"NO DOCKER ENGINE, container tests not run: {reason}")
+    tag = f"ampaction-test:{os.getpid()}"
+    build_image(REPO, tag, standin_base("trixie", 24))  # a failing build fails, not skips
+    yield tag
+    subprocess.run(["docker", "rmi", "-f", tag], capture_output=True, check=False)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,14 +1,15 @@
 """`command: deploy`, in the order of its log: what the files say → preflight → create the
-branch when asked → the checks before the deploy → set `backend-secrets` → install →
-deploy the backend (or skip both when its files did not change) → start the frontend →
-wait for it. A dry run stops after the checks with the plan.
+branch when asked → the checks before the deploy → the GitHub deployment goes
+`in_progress` → set `backend-secrets` → install → deploy the backend (or skip both when
+its files did not change) → start the frontend → wait for it → the GitHub deployment's
+final state. A dry run stops after the checks with the plan.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ampaction import backend_checks, deploy, preflight, project, skip
+from ampaction import backend_checks, deploy, deployment, preflight, project, skip
 from ampaction import branch as branches
 from ampaction.amplify import Amplify, frontend_url
 from ampaction.cancellation import Cancellation
@@ -26,13 +27,30 @@ from ampaction.workflow import Workflow
 def run_deploy(
     settings: Settings, workflow: Workflow, cancellation: Cancellation, report: Report
 ) -> None:
+    """The deploy, recorded as a GitHub deployment whose last state says how it ended."""
+    record = deployment.DeploymentRecord(settings, workflow, cancellation)
+    try:
+        _deploy(settings, workflow, cancellation, report, record)
+    except Exception as e:
+        record.finish(report, failure=e)
+        raise
+    record.finish(report, failure=None)
+
+
+def _deploy(
+    settings: Settings,
+    workflow: Workflow,
+    cancellation: Cancellation,
+    report: Report,
+    record: deployment.DeploymentRecord,
+) -> None:
     s = settings
     if cancellation.requested:  # a SIGTERM while the action was starting
         raise Cancelled("the start of the run")
     run = _begin(s, workflow, cancellation, report)
     frontend = choose_frontend(s) if s.branch_gets_frontend else None
     pm, files = _read_project(run)
-    branch = _preflight(run, frontend)
+    branch, production = _preflight(run, frontend)
     if frontend is not None and frontend.preflight is not None:
         frontend.preflight(run)
     # What the branch's tags say of its last deploy (a branch about to be created has none).
@@ -46,6 +64,7 @@ def run_deploy(
         return
     if branch is None and run.amplify:
         branch = _create_branch(run, run.amplify)
+    record.start(report, production=production)
     _set_backend_secrets(run)
     if backend and backend.unchanged:
         _skip_backend(run, backend)
@@ -54,8 +73,10 @@ def run_deploy(
         _deploy_backend(run, pm, branch or {}, backend)
     if frontend is None:
         _say_why_no_frontend(run)
-        return
-    _wait(run, frontend.start(run))
+    else:
+        _wait(run, frontend.start(run))
+    if run.amplify and branch and report.outputs["branch-created"] != "true":
+        branches.remember_last_deploy(run.amplify, branch, workflow)  # what sweep's TTL reads
 
 
 def _check_stack(run: Run, backend: skip.BackendCache) -> skip.BackendCache:
@@ -123,15 +144,16 @@ def _hash_backend(run: Run) -> skip.BackendFiles:
     return files
 
 
-def _preflight(run: Run, frontend: Frontend | None) -> dict[str, Any] | None:
+def _preflight(run: Run, frontend: Frontend | None) -> tuple[dict[str, Any] | None, bool]:
     """Check the app and branch, only for the parts of the run that reach AWS: the branch
-    ({} when not read), or None when it is missing and `create-branch` is on. What they
-    warn about goes to the log and the job summary."""
+    ({} when not read), or None when it is missing and `create-branch` is on; and whether
+    it is the app's production branch. What they warn about goes to the log and the job
+    summary."""
     s, amplify, workflow, report = run.settings, run.amplify, run.workflow, run.report
     reads = frontend is not None and frontend.reads_amplify(s)
     if not (amplify and (s.deploy_backend or reads or s.create_branch)):
         report.skip("Preflight", "nothing in this run needs the Amplify API")
-        return {}
+        return {}, False
     with report.step("Preflight", workflow) as step:
         # With `create-branch`, a missing branch is no error.
         app, branch = preflight.read_app_and_branch(
@@ -147,11 +169,12 @@ def _preflight(run: Run, frontend: Frontend | None) -> dict[str, Any] | None:
         for warning in warnings:
             workflow.warning(warning.message, title=warning.title)
             report.warnings.append(f"{warning.title}: {warning.message}")
+        production = (app.get("productionBranch") or {}).get("branchName") == s.branch
         if branch is None:
             step.detail = "branch missing: `create-branch` is on"
-            return None
+            return None, production
         step.detail = "branch found" + "".join(f"; {w.title}" for w in warnings)
-    return branch
+    return branch, production
 
 
 def _check_before_deploy(run: Run) -> None:
@@ -178,7 +201,9 @@ def _create_branch(run: Run, amplify: Amplify) -> dict[str, Any]:
     s, report = run.settings, run.report
     with report.step("Create branch", run.workflow) as step:
         stage = branches.stage_for(s.event_name)
-        branch, created = branches.create_branch(amplify, run.workflow, s.app_id, s.branch, stage)
+        branch, created = branches.create_branch(
+            amplify, run.workflow, s.app_id, s.branch, stage, pull_request=s.pull_request_number
+        )
         report.outputs["branch-created"] = "true" if created else "false"
         step.detail = f"stage {stage}" if created else "created by a concurrent run"
     return branch

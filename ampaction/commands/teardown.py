@@ -1,15 +1,16 @@
 """`command: teardown`, in the order of its log: check the branch (is it this action's to
 delete? which stacks are its own?) → remove its backend-hash tags → delete its backend
 stack → its backend secrets (never the shared ones) → the action's webhooks for it → the
-branch. A dry
-run stops after the check with what it would delete; in doubt, everything is kept.
+branch → its GitHub deployment goes `inactive`. A dry run stops after the check with what
+it would delete; in doubt, everything is kept. `command: sweep` runs this same story for
+each stale preview.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ampaction import backend_checks, preflight, teardown
+from ampaction import backend_checks, deployment, preflight, teardown
 from ampaction.amplify import Amplify, frontend_url
 from ampaction.aws import AwsError
 from ampaction.cancellation import Cancellation
@@ -26,6 +27,18 @@ def run_teardown(
     settings: Settings, workflow: Workflow, cancellation: Cancellation, report: Report
 ) -> None:
     """Remove the branch's deployment: its stack, then the action's webhooks, then the branch."""
+    record = deployment.DeploymentRecord(settings, workflow, cancellation)
+    tear_down(settings, workflow, cancellation, report, record)
+
+
+def tear_down(
+    settings: Settings,
+    workflow: Workflow,
+    cancellation: Cancellation,
+    report: Report,
+    record: deployment.DeploymentRecord,
+) -> None:
+    """Teardown's story for `settings.branch`; `record` deactivates its GitHub deployment."""
     s = settings
     assert s.region is not None  # noqa: S101 - inputs require a region for teardown
     amplify = Amplify(
@@ -41,6 +54,8 @@ def run_teardown(
     )
     target, stacks = _check_branch(run, amplify, cfn)
     if not _may_delete(run, target, stacks):
+        if target.branch is None and not stacks.own and not s.dry_run:
+            record.deactivate(s.environment)  # gone already: its deployment goes too
         return
     if s.dry_run:
         _plan(run, stacks)
@@ -54,6 +69,7 @@ def run_teardown(
     if cancellation.requested:
         raise Cancelled("the teardown, before the branch")
     _delete_branch(run, amplify, target.branch)
+    record.deactivate(s.environment)
 
 
 def _check_branch(

@@ -20,15 +20,9 @@ from support.act import (
 )
 from support.action import APP_ID
 from support.amplify_sim import AmplifySimulator
+from support.fixtures import add_frontend_build
 
 pytestmark = [pytest.mark.act, pytest.mark.container]
-
-BUILD = """import fs from 'node:fs';
-const outputs = fs.readFileSync('amplify_outputs.json', 'utf8');
-fs.mkdirSync('dist/assets', { recursive: true });
-fs.writeFileSync('dist/index.html', '<!doctype html><title>built by act</title>');
-fs.writeFileSync('dist/assets/outputs.json', outputs);
-"""
 
 
 def test_manual_deploy_example_builds_and_uploads_the_frontend(
@@ -38,10 +32,7 @@ def test_manual_deploy_example_builds_and_uploads_the_frontend(
     sim.add_branch(APP_ID, "main")
     sim.set_job_plan(APP_ID, "main", [("RUNNING", 0.5), ("SUCCEED", None)])
     repo = app_repository(tmp_path / "app", EXAMPLES / "manual-deploy.yml")
-    package = json.loads((repo / "package.json").read_text())
-    package["scripts"] = {"build": "node build.mjs"}
-    (repo / "package.json").write_text(json.dumps(package))
-    (repo / "build.mjs").write_text(BUILD)
+    add_frontend_build(repo)
     subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
     subprocess.run(["git", "commit", "-qm", "a build"], cwd=repo, check=True)
 

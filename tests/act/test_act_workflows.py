@@ -16,9 +16,9 @@ from support.act import (
     EXAMPLES,
     ActRun,
     app_repository,
-    ensure_action_image,
     git_repository,
     run_workflow,
+    tag_for_act,
     tracked_copy,
     webhook_secrets,
 )
@@ -153,9 +153,9 @@ def test_reusable_workflow_outputs_reach_the_callers_next_job(
         assert after == ["frontend job  at"], after
 
 
-def test_ci_self_test_job(tmp_path: Path) -> None:
+def test_ci_self_test_job(tmp_path: Path, action_image: str) -> None:
     """ci.yml's `self-test` job (`uses: ./`, its own assertions) passes under act."""
-    ensure_action_image("./")
+    tag_for_act(action_image, "./")
     repo = git_repository(tracked_copy(tmp_path / "repo"))
     run = run_workflow(repo, "push", workflow="ci.yml", job="self-test", action_source=repo)
     run.succeeded()

@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -21,31 +20,14 @@ from support import aws_server
 from support.action import APP_ID, CREDENTIALS, declared_inputs
 from support.amplify_sim import AmplifySimulator
 from support.docker_action import (
-    REPO,
     action_env,
-    build_image,
     docker_run_args,
-    engine_available,
     run_action,
-    standin_base,
 )
 from support.fixtures import copy_project, wait_for_file
 from support.runner import CommandLog, RunnerFiles
 
 RECORD = ".ampx-record.jsonl"  # inside the workspace, so the host can read it
-
-
-@pytest.fixture(scope="session")
-def image() -> Iterator[str]:
-    reason = engine_available()
-    if reason is not None:
-        pytest.skip(f"NO DOCKER ENGINE, container tests not run: {reason}")
-    base = standin_base("trixie", 24)
-    tag = f"ampaction-test:{os.getpid()}"
-    # A failing build is a failure, not a skip.
-    build_image(REPO, tag, base)
-    yield tag
-    subprocess.run(["docker", "rmi", "-f", tag], capture_output=True, check=False)
 
 
 @pytest.fixture

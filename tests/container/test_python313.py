@@ -18,13 +18,7 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-from support.docker_action import (
-    REPO,
-    build_image,
-    engine_available,
-    run_container,
-    standin_base,
-)
+from support.docker_action import REPO, run_container
 
 pytestmark = pytest.mark.timeout(1200)
 
@@ -47,9 +41,13 @@ SELECTION = (
 # Lint the workflow files with binaries the image does not carry (they come from
 # PyPI wheels in the dev venv) and run no Python code of the action's: their
 # result does not depend on the interpreter, and the gates run the same linters.
+# The xdist groups' tests collect the engine and integration tests, whose imports
+# (moto) the image does not carry; they check the suite's settings, not the code.
 DESELECTED = (
     "tests/unit/test_workflows.py::test_actionlint_finds_nothing",
     "tests/unit/test_workflows.py::test_zizmor_finds_nothing",
+    "tests/unit/test_parallel_groups.py::test_every_engine_test_is_in_the_engine_group",
+    "tests/unit/test_parallel_groups.py::test_the_fast_tests_are_not_held_to_one_worker",
 )
 
 TEST_DOCKERFILE = """\
@@ -79,15 +77,10 @@ def dev_pins(names: tuple[str, ...]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def test_image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    reason = engine_available()
-    if reason is not None:
-        pytest.skip(f"NO DOCKER ENGINE, container tests not run: {reason}")
-    action_tag = f"ampaction-py313-action:{os.getpid()}"
+def test_image(action_image: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tag = f"ampaction-py313-tests:{os.getpid()}"
-    # A failing build is a failure, not a skip. Docker's layer cache makes both
-    # builds quick after the first: only a change to their inputs rebuilds.
-    build_image(REPO, action_tag, standin_base("trixie", 24))
+    # A failing build is a failure, not a skip. Docker's layer cache makes it quick
+    # after the first: only a change to its inputs rebuilds.
     context = tmp_path_factory.mktemp("py313-context")
     (context / "Dockerfile").write_text(TEST_DOCKERFILE, encoding="utf-8")
     (context / "requirements-test.txt").write_text("\n".join(dev_pins(TEST_TOOLS)) + "\n")
@@ -99,7 +92,7 @@ def test_image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 "--network",
                 "host",
                 "--build-arg",
-                f"ACTION_IMAGE={action_tag}",
+                f"ACTION_IMAGE={action_image}",
                 "-t",
                 tag,
                 str(context),
@@ -112,7 +105,7 @@ def test_image(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         assert build.returncode == 0, f"{build.stdout[-4000:]}\n{build.stderr[-4000:]}"
         yield tag
     finally:
-        subprocess.run(["docker", "rmi", "-f", tag, action_tag], capture_output=True, check=False)
+        subprocess.run(["docker", "rmi", "-f", tag], capture_output=True, check=False)
 
 
 def in_image(image: str, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:

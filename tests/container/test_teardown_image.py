@@ -4,21 +4,15 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from support import aws_server
-from support.action import APP_ID, CREDENTIALS, ROOT, declared_inputs
+from support.action import APP_ID, CREDENTIALS, declared_inputs
 from support.cloudformation_server import CloudFormationServer
 from support.docker_action import (
     action_env,
-    build_image,
-    engine_available,
     run_action,
-    standin_base,
 )
 from support.fixtures import copy_project
 from support.runner import RunnerFiles
@@ -26,17 +20,6 @@ from support.runner import RunnerFiles
 from ampaction.cloudformation import backend_stack_name
 
 pytestmark = [pytest.mark.container, pytest.mark.timeout(900)]
-
-
-@pytest.fixture(scope="module")
-def image() -> Iterator[str]:
-    reason = engine_available()
-    if reason is not None:
-        pytest.skip(f"NO DOCKER ENGINE, container tests not run: {reason}")
-    tag = f"ampaction-lifecycle-test:{os.getpid()}"
-    build_image(ROOT, tag, standin_base("trixie", 24))  # a failing build fails the test
-    yield tag
-    subprocess.run(["docker", "rmi", "-f", tag], capture_output=True, check=False)
 
 
 def test_teardown_deletes_the_stack_from_inside_the_image(image, sim, tmp_path: Path) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,13 +17,9 @@ from support import aws_server
 from support.action import APP_ID, CREDENTIALS, declared_inputs
 from support.amplify_sim import AmplifySimulator
 from support.docker_action import (
-    REPO,
     action_env,
-    build_image,
-    engine_available,
     run_action,
     run_container,
-    standin_base,
 )
 from support.fixtures import copy_project
 from support.runner import RunnerFiles
@@ -32,17 +27,6 @@ from support.runner import RunnerFiles
 pytestmark = pytest.mark.container
 
 RUNNER_UID = 1001
-
-
-@pytest.fixture(scope="module")
-def image() -> Iterator[str]:
-    reason = engine_available()
-    if reason is not None:
-        pytest.skip(f"NO DOCKER ENGINE, container tests not run: {reason}")
-    tag = f"ampaction-owner-test:{os.getpid()}"
-    build_image(REPO, tag, standin_base("trixie", 24))
-    yield tag
-    subprocess.run(["docker", "rmi", "-f", tag], capture_output=True, check=False)
 
 
 def chown_tree(top: Path, uid: int) -> None:

@@ -30,9 +30,11 @@ def test_the_deploy_runs_the_projects_cli_file_through_npx_offline(run_action, s
     script = run.workspace / "vendor" / "backend-cli" / "bin" / "ampx.js"
     words = shlex.split(line.removeprefix("$ "))
     assert words[0].endswith("/npx") and words[1:4] == ["--offline", "--no-install", "--call"]
-    call = shlex.split(words[4].removeprefix("unset npm_config_call; exec "))
-    # npx passes `--call` on as npm_config_call: left there, the CDK's own `npx esbuild`
-    # (every function's bundle) takes it for its own and fails (tests/realcli showed it).
+    call = shlex.split(words[4])
+    assert call[:3] == ["env", "-u", "npm_config_call"]
+    call = call[3:]
+    # The CLI's environment: npm's user agent (how the CLI knows its package manager), and
+    # not npx's own `--call`, which the CDK's `npx esbuild` would take (tests/realcli saw it).
     (cli,) = run.ampx_calls()
     assert "npm_config_call" not in cli["env"]
     assert cli["env"]["npm_config_user_agent"].startswith("npm/")
@@ -45,6 +47,18 @@ def test_the_deploy_runs_the_projects_cli_file_through_npx_offline(run_action, s
         "--app-id",
         APP_ID,
     ]
+
+
+def test_the_cli_can_run_npx_itself(run_action, sim):
+    # The real CLI bundles functions with `npx esbuild`: npx's own `--call` must not
+    # reach it through the environment (`npm_config_call`), or that npx fails with
+    # EUSAGE and every backend with a function fails to synthesize.
+    run = run_action({"trigger-frontend": "false"})
+
+    assert run.exit_code == 0, run.log
+    (call,) = run.ampx_calls()
+    assert "npm_config_call" not in call["env"]
+    assert call["env"]["npm_config_user_agent"].startswith("npm/")
 
 
 def test_a_suggested_command_quotes_a_branch_a_shell_would_split(run_action, sim):

@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from support.action import ROOT
-from support.entrypoint import entrypoint_env
+from support.entrypoint import entrypoint_env, start_entrypoint
 from support.fixtures import copy_project, wait_for_file
 from support.runner import CommandLog, RunnerFiles
 
@@ -46,24 +43,23 @@ def test_a_background_process_holding_the_output_does_not_hold_the_step(run_acti
     assert sim.count("Webhook") == 1
 
 
-def test_a_cancelled_run_kills_what_ignores_sigterm_and_exits_130(tmp_path, sim, leftover):
+def _deploy_leaving(tmp_path, sim, leftover, background: str):
+    """A run whose CLI starts a `background` leftover (its pid in `leftover`), then sleeps:
+    the run, and the file the CLI writes once it started."""
     started = tmp_path / "ampx-started"
     workspace = copy_project("gen2-app", tmp_path / "ws")
-    files = RunnerFiles(tmp_path / "runner", workspace)
     job_env = {
         "STUB_AMPX_SLEEP": "60",
         "STUB_AMPX_STARTED": str(started),
-        "STUB_AMPX_BACKGROUND": "ignore-term",
+        "STUB_AMPX_BACKGROUND": background,
         "STUB_AMPX_BACKGROUND_PID": str(leftover),
     }
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "entrypoint.py")],
-        env=entrypoint_env(sim, files, job_env=job_env),
-        cwd=workspace,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    files = RunnerFiles(tmp_path / "runner", workspace)
+    return start_entrypoint(entrypoint_env(sim, files, job_env=job_env), workspace), started
+
+
+def test_a_cancelled_run_kills_what_ignores_sigterm_and_exits_130(tmp_path, sim, leftover):
+    proc, started = _deploy_leaving(tmp_path, sim, leftover, "ignore-term")
     wait_for_file(started, proc, timeout=60)
     wait_for_file(leftover, proc, timeout=10)
 
@@ -90,23 +86,7 @@ def test_a_chatty_leftover_does_not_hold_the_step(run_action, sim, leftover):
 
 
 def test_a_chatty_leftover_that_ignores_sigterm_is_killed_within_the_grace(tmp_path, sim, leftover):
-    started = tmp_path / "ampx-started"
-    workspace = copy_project("gen2-app", tmp_path / "ws")
-    files = RunnerFiles(tmp_path / "runner", workspace)
-    job_env = {
-        "STUB_AMPX_SLEEP": "60",
-        "STUB_AMPX_STARTED": str(started),
-        "STUB_AMPX_BACKGROUND": "chatty",
-        "STUB_AMPX_BACKGROUND_PID": str(leftover),
-    }
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "entrypoint.py")],
-        env=entrypoint_env(sim, files, job_env=job_env),
-        cwd=workspace,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc, started = _deploy_leaving(tmp_path, sim, leftover, "chatty")
     try:
         wait_for_file(started, proc, timeout=60)
         wait_for_file(leftover, proc, timeout=10)

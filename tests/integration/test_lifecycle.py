@@ -10,17 +10,15 @@ from __future__ import annotations
 import io
 import json
 import signal
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from support import aws_server
-from support.action import APP_ID, CREDENTIALS, ROOT
+from support.action import APP_ID, CREDENTIALS
 from support.cloudformation_server import CloudFormationServer
-from support.entrypoint import entrypoint_env
+from support.entrypoint import entrypoint_env, start_entrypoint
 from support.github_server import GitHubServer
 from support.hygiene import shown_lines
 from support.runner import CommandLog, RunnerFiles
@@ -33,6 +31,8 @@ TOKEN = "ghs_" + "t0k3n" * 8  # what GitHub's GITHUB_TOKEN looks like
 OFF = {"install": "false", "deploy-backend": "false", "trigger-frontend": "false"}
 PR = 7
 OURS = {"created-by": "amplify-pipeline-deploy"}
+# The comment's calls only: no GitHub deployment's calls among them.
+COMMENT_ONLY = {**OFF, "github-token": TOKEN, "github-deployment": "false"}
 
 
 @pytest.fixture
@@ -118,7 +118,9 @@ def test_create_branch_on_push_makes_a_development_branch_before_the_install(run
     assert run.outputs["frontend-url"] == f"https://feature-login.{APP_ID}.amplifyapp.com"
     assert run.log.index("Created branch `feature/login`") < run.log.index("::group::Install")
     assert run.ampx_calls(), "the deploy ran on the new branch"
-    assert sim.operations()[:3] == ["GetApp", "GetBranch", "CreateBranch"]
+    # The app and the branch are read at the same time, in either order; then the create.
+    first = sim.operations()[:3]
+    assert sorted(first[:2]) == ["GetApp", "GetBranch"] and first[2] == "CreateBranch", first
 
 
 def test_create_branch_on_a_pull_request_makes_a_pull_request_branch(run_action, sim, pr_event):
@@ -487,14 +489,7 @@ def test_cancelled_mid_delete_keeps_the_branch(sim, cfn, tmp_path, workspace):
         sim, files, {"command": "teardown", "branch": "feature/slow"}, job_env=env(cfn)
     )
     with cfn.hold_deletes():
-        proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "entrypoint.py")],
-            env=run_env,
-            cwd=workspace,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        proc = start_entrypoint(run_env, workspace)
         deadline = time.monotonic() + 30
         while cfn.status(arn) != "DELETE_IN_PROGRESS":
             assert time.monotonic() < deadline and proc.poll() is None
@@ -575,8 +570,13 @@ def test_a_wrong_token_a_server_error_and_no_token_are_warnings(run_action, sim,
 
 def test_a_passing_github_failure_is_retried_into_one_comment(run_action, sim, github, pr_event):
     github.fail(502, times=1)
+    inputs = {
+        **OFF,
+        "github-token": TOKEN,
+        "github-deployment": "false",
+    }  # the comment's calls only
 
-    run = run_action({**OFF, "github-token": TOKEN}, job_env=env(github=github, event=pr_event))
+    run = run_action(inputs, job_env=env(github=github, event=pr_event))
 
     assert run.exit_code == 0, run.log
     assert not run.commands.named("warning"), run.log
@@ -646,7 +646,7 @@ def test_a_spent_rate_limit_is_waited_out_and_retried(run_action, sim, github, p
     github.rate_limit("primary", seconds=0)  # reset now
     github.rate_limit("secondary", seconds=0)
 
-    run = run_action({**OFF, "github-token": TOKEN}, job_env=env(github=github, event=pr_event))
+    run = run_action(COMMENT_ONLY, job_env=env(github=github, event=pr_event))
 
     assert run.exit_code == 0, run.log
     assert not run.commands.named("warning"), run.log
@@ -662,7 +662,7 @@ def test_a_rate_limit_that_outlasts_the_retries_says_rate_limited(  # noqa: PLR0
 ):
     github.rate_limit(kind, times=10, seconds=3600, status=status)  # an hour off: not worth it
 
-    run = run_action({**OFF, "github-token": TOKEN}, job_env=env(github=github, event=pr_event))
+    run = run_action(COMMENT_ONLY, job_env=env(github=github, event=pr_event))
 
     assert run.exit_code == 0, run.log
     [warning] = [c.message for c in run.commands.named("warning")]
@@ -679,17 +679,8 @@ def test_a_cancel_while_waiting_out_a_rate_limit_ends_the_run(
     comment is given up at once."""
     github.rate_limit("secondary", times=5, seconds=30)
     files = RunnerFiles(tmp_path / "runner", workspace)
-    run_env = entrypoint_env(
-        sim, files, {**OFF, "github-token": TOKEN}, job_env=env(github=github, event=pr_event)
-    )
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "entrypoint.py")],
-        env=run_env,
-        cwd=workspace,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    run_env = entrypoint_env(sim, files, COMMENT_ONLY, job_env=env(github=github, event=pr_event))
+    proc = start_entrypoint(run_env, workspace)
     deadline = time.monotonic() + 30
     while not github.requests:
         assert time.monotonic() < deadline and proc.poll() is None
@@ -712,7 +703,7 @@ def test_a_cancel_while_waiting_out_a_rate_limit_ends_the_run(
 
 def test_pr_comment_false_posts_nothing(run_action, sim, github, pr_event):
     run = run_action(
-        {**OFF, "github-token": TOKEN, "pr-comment": "false"},
+        {**OFF, "github-token": TOKEN, "pr-comment": "false", "github-deployment": "false"},
         job_env=env(github=github, event=pr_event),
     )
 
@@ -728,7 +719,8 @@ def test_no_comment_outside_pull_requests_nor_in_a_dry_run(run_action, sim, gith
     )
 
     assert push.exit_code == dry.exit_code == 0, push.log + dry.log
-    assert github.requests == []
+    assert not [r for r in github.requests if "/comments" in r.path]
+    assert len(github.requests) == 3, "the push's deployment only: created, in_progress, success"
 
 
 # -- a preview's whole life, counted ---------------------------------------------
@@ -785,7 +777,7 @@ def test_a_previews_whole_life_counted(run_action, sim, cfn, github, pr_event, c
         "ssm:GetParameter": 1,  # the checks before the deploy: the CDK bootstrap version,
         "cloudformation:DescribeStacks": 1,  # and the branch's stack (its backend reads no secret)
         "github:GET": 1,
-        "github:POST": 1,
+        "github:POST": 4,  # the comment; the deployment, in_progress, success
     }
     assert (
         counts["push 1"]
@@ -798,7 +790,9 @@ def test_a_previews_whole_life_counted(run_action, sim, cfn, github, pr_event, c
             "amplify:Webhook": 1,
             "ssm:GetParameter": 1,
             "cloudformation:DescribeStacks": 1,
+            "amplify:TagResource": 1,  # the preview's last deploy, for sweep's TTL
             "github:GET": 2,  # the comments, then whose the marked one is (GET /user)
+            "github:POST": 3,  # the deployment, in_progress, success
             "github:PATCH": 1,
         }
     )
@@ -815,7 +809,8 @@ def test_a_previews_whole_life_counted(run_action, sim, cfn, github, pr_event, c
         "amplify:ListWebhooks": 1,
         "amplify:DeleteWebhook": 1,
         "amplify:DeleteBranch": 1,
-        "github:GET": 2,
+        "github:GET": 3,  # the comments, GET /user, the latest deployment
+        "github:POST": 1,  # the deployment goes inactive
         "github:PATCH": 1,
     }
     assert cfn.status(arn) == "DELETE_COMPLETE" and sim.branch(APP_ID, "pr-7") is None

@@ -8,13 +8,11 @@ uploaded is unzipped and compared with the folder it came from.
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import zipfile
 from pathlib import Path
@@ -24,7 +22,8 @@ import boto3
 import pytest
 import yaml
 from support.action import APP_ID
-from support.entrypoint import entrypoint_env
+from support.entrypoint import entrypoint_env, start_entrypoint
+from support.fixtures import add_frontend_build
 from support.runner import CommandLog, RunnerFiles
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -443,17 +442,7 @@ def test_the_three_step_example_runs_as_the_runner_runs_it(run_action, sim, work
     sim.add_app(APP_ID, repository="")  # the example's app id, now deployed by hand
     sim.add_branch(APP_ID, "main")
     sim.set_job_plan(APP_ID, "main", QUICK_JOB)
-    package = json.loads((workspace / "package.json").read_text())
-    package["scripts"] = {"build": "node build.mjs"}
-    (workspace / "package.json").write_text(json.dumps(package))
-    # A build that needs the backend's outputs, as a real frontend build does.
-    (workspace / "build.mjs").write_text(
-        "import fs from 'node:fs';\n"
-        "const outputs = fs.readFileSync('amplify_outputs.json', 'utf8');\n"
-        "fs.mkdirSync('dist/assets', { recursive: true });\n"
-        "fs.writeFileSync('dist/index.html', '<!doctype html><title>built</title>');\n"
-        "fs.writeFileSync('dist/assets/outputs.json', outputs);\n"
-    )
+    add_frontend_build(workspace)
     steps = example_steps()
     assert [("run" in s) for s in steps] == [False, True, False]
 
@@ -503,14 +492,7 @@ def test_a_cancel_during_the_upload_ends_it_and_stops_the_deployment(
     sim.fail("Upload", 200, delay=60)
     files = RunnerFiles(tmp_path / "runner", workspace)
     inputs = {**FRONTEND_ONLY, "app-id": manual_app, "frontend-artifact": "dist"}
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "entrypoint.py")],
-        env=entrypoint_env(sim, files, inputs),
-        cwd=workspace,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = start_entrypoint(entrypoint_env(sim, files, inputs), workspace)
     deadline = time.monotonic() + 30
     while "CreateDeployment" not in sim.operations():  # recorded once answered
         assert proc.poll() is None and time.monotonic() < deadline, "no deployment was created"
@@ -556,13 +538,8 @@ def test_a_cancel_while_zipping_ends_the_step_at_once(tmp_path, sim, workspace, 
     scratch.mkdir()
     files = RunnerFiles(tmp_path / "runner", workspace)
     inputs = {**FRONTEND_ONLY, "app-id": manual_app, "frontend-artifact": "dist"}
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "entrypoint.py")],
-        env=entrypoint_env(sim, files, inputs, job_env={"TMPDIR": str(scratch)}),
-        cwd=workspace,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    proc = start_entrypoint(
+        entrypoint_env(sim, files, inputs, job_env={"TMPDIR": str(scratch)}), workspace
     )
     try:
         deadline = time.monotonic() + 60

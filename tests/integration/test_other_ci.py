@@ -4,7 +4,6 @@ a secret may be in any of them. The README's examples run here as documented."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import yaml
 from support import aws_server
 from support.action import APP_ID, CREDENTIALS, ROOT
 from support.entrypoint import ActionRun
+from support.fixtures import add_frontend_build
 from support.hygiene import Harness
 
 # What the examples run inside the image; here, the same entrypoint from the checkout.
@@ -115,14 +115,7 @@ def test_readme_gitlab_example_runs_as_documented(run_elsewhere, sim, workspace)
     sim.add_app(APP_ID, repository="")  # a self-hosted GitLab's app: deployed by hand
     sim.add_branch(APP_ID, "main")
     sim.set_job_plan(APP_ID, "main", [("RUNNING", 1.0), ("SUCCEED", None)])
-    package = json.loads((workspace / "package.json").read_text())
-    package["scripts"] = {"build": "node build.mjs"}
-    (workspace / "package.json").write_text(json.dumps(package))
-    (workspace / "build.mjs").write_text(
-        "import fs from 'node:fs';\nfs.mkdirSync('dist', { recursive: true });\n"
-        "fs.copyFileSync('amplify_outputs.json', 'dist/amplify_outputs.json');\n"
-        "fs.writeFileSync('dist/index.html', '<title>gitlab</title>');\n"
-    )
+    add_frontend_build(workspace)
     # The simulator has no STS: keys in the environment, which boto3 reads before the
     # role's web identity, stand in for the role; so the token-file line is not run.
     script = [line for line in job["script"] if "AWS_WEB_IDENTITY_TOKEN_FILE" not in line]

@@ -34,6 +34,10 @@ if os.environ.get("NODE_EXTRA_CA_CERTS"):
 
 DEPLOY_ARGV = ["pipeline-deploy", "--branch", "main", "--app-id", APP_ID]
 
+# These tests share the caches above, and yarn 1's cache is not safe for two installs
+# at once (yarn's own `--mutex` exists for that): under pytest-xdist they take turns.
+pytestmark = pytest.mark.xdist_group("package-caches")
+
 
 @pytest.fixture
 def workspace(request: pytest.FixtureRequest, tmp_path: Path) -> Path:

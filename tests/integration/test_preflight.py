@@ -19,7 +19,10 @@ def assert_stopped_before_anything(run, sim) -> None:
     assert run.ampx_calls() == []
     assert not (run.workspace / "node_modules").exists()
     assert not MUTATING & set(sim.operations())
-    assert run.seconds < 5, f"preflight took {run.seconds:.1f} s"
+    # Fast, told without a clock (the machine may be loaded): no read was made twice,
+    # so nothing was retried or polled.
+    operations = sim.operations()
+    assert len(operations) == len(set(operations)), operations
 
 
 def test_missing_credentials_name_configure_aws_credentials(run_action, sim):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from support.action import APP_ID
-from support.entrypoint import COMMAND, entrypoint_env
+from support.entrypoint import entrypoint_env, start_entrypoint
 from support.fixtures import copy_project, wait_for_file
 from support.runner import CommandLog, RunnerFiles
 
@@ -148,14 +148,7 @@ def _start_action(
 ) -> tuple[subprocess.Popen[str], RunnerFiles]:
     workspace = copy_project("gen2-app", tmp_path / "ws")
     files = RunnerFiles(tmp_path / "runner", workspace)
-    proc = subprocess.Popen(
-        list(COMMAND),
-        env=entrypoint_env(sim, files, inputs, job_env=extra_env),
-        cwd=workspace,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = start_entrypoint(entrypoint_env(sim, files, inputs, job_env=extra_env), workspace)
     return proc, files
 
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
 
-from support.action import APP_ID, ROOT
-from support.entrypoint import entrypoint_env
+from support.action import APP_ID
+from support.entrypoint import entrypoint_env, start_entrypoint
 from support.runner import CommandLog, RunnerFiles
 
 OFF = {"install": "false", "deploy-backend": "false"}
@@ -31,14 +30,7 @@ def test_a_lost_post_whose_build_is_listed_seconds_later_starts_one_build(run_ac
 
 def _start(tmp_path, workspace, sim, inputs):
     files = RunnerFiles(tmp_path / "runner", workspace)
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "entrypoint.py")],
-        env=entrypoint_env(sim, files, inputs),
-        cwd=workspace,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = start_entrypoint(entrypoint_env(sim, files, inputs), workspace)
     return proc, files
 
 

@@ -51,9 +51,9 @@ LOOPBACK_ONLY = {
     "npm_config_cache": str(NPM_CACHE),
 }
 EVERY_OPTION = {"outputs-format": "json", "outputs-version": "1.4", "outputs-out-dir": "src"}
-# The action starts the CLI by its file (ampaction/project.py), so the log shows the file.
+# The CLI is started by its file (its package.json's `ampx` bin), never by the name.
 EXPECTED_ARGV = (
-    f"@aws-amplify/backend-cli/lib/ampx.js pipeline-deploy --branch main --app-id {APP_ID} "
+    f"/node_modules/@aws-amplify/backend-cli/lib/ampx.js pipeline-deploy --branch main --app-id {APP_ID} "
     "--outputs-format json --outputs-version 1.4 --outputs-out-dir=src"
 )
 # yargs' words when it rejects a command line.

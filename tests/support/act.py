@@ -18,8 +18,8 @@ What stands in for what (why: act builds a `uses:` Docker action on the engine's
 network, absent on an engine started with `--bridge=none`; its job containers use the
 host network, so the simulator on 127.0.0.1 is reachable):
 - `ubuntu-latest` is the stand-in base image (it has node and bash); no pulls;
-- the action's image is built here with `--network host` under the tag act
-  derives for the action (act would build on the engine's default network, which
+- the action's image is the session's (`action_image`, built with `--network host`),
+  tagged as act derives for the action (act would build on the engine's default network, which
   this engine lacks), and act runs with `--rebuild=false`;
 - `ampaction/amplify-gen2-deploy@v1` (the published name used by the examples and
   the reusable workflow) is this working tree, through `--local-repository`;
@@ -42,7 +42,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from support.amplify_sim import AmplifySimulator
-from support.docker_action import REPO, build_image, remove_containers, run_label, standin_base
+from support.docker_action import REPO, remove_containers, run_label, standin_base
 from support.fixtures import copy_project
 
 PUBLISHED = "ampaction/amplify-gen2-deploy"
@@ -73,15 +73,11 @@ def action_image_tag(uses: str) -> str:
     return f"act-{slug}-dockeraction:latest".replace("act--", "act-").lower()
 
 
-_built: set[str] = set()
-
-
-def ensure_action_image(uses: str) -> str:
-    """Build the action's image from this working tree under act's tag (once per process)."""
+def tag_for_act(image: str, uses: str) -> str:
+    """Give the action's image (the session's `action_image`) the tag act derives for
+    `uses:`, so act runs it (`--rebuild=false`) instead of building its own."""
     tag = action_image_tag(uses)
-    if tag not in _built:
-        build_image(REPO, tag, standin_base("trixie", 24))
-        _built.add(tag)
+    subprocess.run(["docker", "tag", image, tag], capture_output=True, check=True)
     return tag
 
 

@@ -14,8 +14,8 @@ cannot give: an injectable clock, scripted job status progressions, delayed job
 visibility, scripted faults (error statuses, dropped connections, "the server did
 the work but the client never heard back", slow answers) and a log of every request.
 
-Only the standard library is used so the simulator can run anywhere the tests run,
-including as a foreground demo server::
+Only the standard library (and its sibling ``local_server``) is used so the simulator
+can run anywhere the tests run, including as a foreground demo server::
 
     python tests/support/amplify_sim.py --port 8750 --app d1a2b3c4d5e6f7 --branch main
 """
@@ -41,9 +41,13 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, cast
+from typing import Any, Self, cast
 from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+try:
+    from support.local_server import LocalServer, serve_in_thread, stop_serving
+except ModuleNotFoundError:  # run as a script: its folder is on sys.path, not `tests`
+    from local_server import LocalServer, serve_in_thread, stop_serving  # type: ignore[no-redef]
 
 __all__ = [
     "DEFAULT_JOB_PLAN",
@@ -572,7 +576,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
-class AmplifySimulator:
+class AmplifySimulator(LocalServer):
     """A fake Amplify endpoint with scriptable state, time and failures.
 
     All state is guarded by one lock so concurrent clients (the server is threaded)
@@ -623,19 +627,13 @@ class AmplifySimulator:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self) -> AmplifySimulator:
+    def start(self) -> Self:
         """Bind and serve in a daemon thread; returns ``self`` for chaining."""
         if self._server is not None:
             return self
         self._stop_event.clear()
         self._server = _Server((self.host, self._requested_port), self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"amplify-sim-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
+        self._thread = serve_in_thread(self._server, f"amplify-sim-{self.port}")
         return self
 
     def stop(self) -> None:
@@ -645,23 +643,10 @@ class AmplifySimulator:
             return
         self._stop_event.set()
         server.shutdown()
-        server.close_connections()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        server.close_connections()  # after the shutdown: no new one is accepted then
+        stop_serving(server, self._thread)
         self._server = None
         self._thread = None
-
-    def __enter__(self) -> AmplifySimulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def port(self) -> int:

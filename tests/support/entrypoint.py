@@ -4,6 +4,7 @@ simulator) and what a run left behind (`ActionRun`)."""
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -73,3 +74,16 @@ def entrypoint_env(
     )
     env["PYTHONPATH"] = str(ROOT)
     return env
+
+
+def start_entrypoint(env: Mapping[str, str], workspace: Path) -> subprocess.Popen[str]:
+    """The entrypoint started as the runner starts it, left running (to cancel it or
+    watch it halfway): its stdout and stderr in one text pipe, as the runner reads them."""
+    return subprocess.Popen(
+        list(COMMAND),
+        env=dict(env),
+        cwd=workspace,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )

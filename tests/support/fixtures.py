@@ -8,6 +8,7 @@ the repository and is copied into each project here.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import time
@@ -15,6 +16,14 @@ from pathlib import Path
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 STUB_CLI = FIXTURES / "stub-backend-cli"
+
+# A frontend build that needs the backend's outputs, as a real one does.
+FRONTEND_BUILD = """import fs from 'node:fs';
+const outputs = fs.readFileSync('amplify_outputs.json', 'utf8');
+fs.mkdirSync('dist/assets', { recursive: true });
+fs.writeFileSync('dist/index.html', '<!doctype html><title>built</title>');
+fs.writeFileSync('dist/assets/outputs.json', outputs);
+"""
 
 
 def copy_project(name: str, dest: Path) -> Path:
@@ -25,6 +34,17 @@ def copy_project(name: str, dest: Path) -> Path:
     if "vendor/backend-cli" in (dest / "package.json").read_text(encoding="utf-8"):
         shutil.copytree(STUB_CLI, dest / "vendor" / "backend-cli")
     return dest
+
+
+def add_frontend_build(project: Path) -> None:
+    """The user's own step between the action's two of a manual deployment: `npm run
+    build` reads `amplify_outputs.json` and writes `dist/` (`index.html` and
+    `assets/outputs.json`, a copy of the outputs)."""
+    package_file = project / "package.json"
+    package = json.loads(package_file.read_text(encoding="utf-8"))
+    package["scripts"] = {"build": "node build.mjs"}
+    package_file.write_text(json.dumps(package), encoding="utf-8")
+    (project / "build.mjs").write_text(FRONTEND_BUILD, encoding="utf-8")
 
 
 def wait_for_file(path: Path, proc: subprocess.Popen[str], timeout: float) -> None:

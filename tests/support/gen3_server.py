@@ -23,9 +23,11 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+from support.local_server import ThreadedHTTP
 
 ACCOUNT_ID = "123456789012"
 SUCCEEDED_PLAN: tuple[dict[str, str], ...] = (
@@ -93,7 +95,7 @@ class Deployment:
     status: str = "QUEUED"
 
 
-class Gen3Server:
+class Gen3Server(ThreadedHTTP):
     """Set it up with `add_app`/`add_environment`/`set_deployment_plan`/`fail`; read it
     with `requests`/`operations`/`uploads`/`deployments`/`variables`/`issued_upload_urls`."""
 
@@ -109,22 +111,7 @@ class Gen3Server:
         self._race: dict[str, str] = {}
         self._faults: dict[str, list[Gen3Error]] = {}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self) -> Gen3Server:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        super().__init__(_handler(self))
 
     # ---- set up ---------------------------------------------------------------------
 

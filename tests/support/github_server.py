@@ -1,16 +1,25 @@
-"""A local GitHub REST API: the endpoints of the pull-request comment.
+"""A local GitHub REST API: the endpoints the action uses.
 
-`GET /repos/{owner}/{repo}/issues/{n}/comments` (paged with `Link`, as GitHub
-does), `POST` the same path (201), `PATCH /repos/{owner}/{repo}/issues/comments/{id}`,
+Issue comments: `GET /repos/{owner}/{repo}/issues/{n}/comments` (paged with `Link`,
+as GitHub does), `POST` the same path (201), `PATCH /repos/{owner}/{repo}/issues/comments/{id}`,
 and `GET /user`: the token's own user for a personal token (`login=`), or, for
 an installation token such as `GITHUB_TOKEN` (the default), 403 `Resource not
 accessible by integration` as GitHub answers; that token's comments are
-`github-actions[bot]`'s. Any prefix before `/repos/` or `/user` is accepted, as
-GitHub Enterprise Server serves the API under `/api/v3`. Every request must
-carry the right token (`Authorization: Bearer …` or `token …`), else 401 `Bad
-credentials`; `forbid()` makes it answer 403 as GitHub does for a `GITHUB_TOKEN`
-without `pull-requests: write`; `fail(status, times)` scripts other failures,
-`rate_limit(...)` GitHub's primary and secondary rate-limit answers.
+`github-actions[bot]`'s.
+Deployments: `POST`/`GET /repos/{owner}/{repo}/deployments` (listed newest first,
+filtered by `environment`, `sha` and `ref`), `POST`/`GET .../deployments/{id}/statuses`,
+with GitHub's rules: a deployment whose `required_contexts` are not given as `[]` is
+refused with 409 while the run's own checks are pending (every test commit has one),
+and a `success` status (with `auto_inactive`, true by default) adds an `inactive` status
+to every prior deployment of the same environment whose last state was `success`,
+except transient and production ones (GitHub's REST reference, "Create a deployment
+status": "all prior non-transient, non-production environment deployments").
+Pull requests: `GET /repos/{owner}/{repo}/pulls/{n}` for those `add_pull` made.
+Any prefix before `/repos/` or `/user` is accepted, as GitHub Enterprise Server serves
+the API under `/api/v3`. Every request must carry the right token (`Authorization:
+Bearer …` or `token …`), else 401 `Bad credentials`; `forbid()` makes it answer 403 as
+GitHub does for a `GITHUB_TOKEN` without the permission; `fail(status, times)` scripts
+other failures, `rate_limit(...)` GitHub's primary and secondary rate-limit answers.
 """
 
 from __future__ import annotations
@@ -20,12 +29,18 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from support.local_server import ThreadedHTTP
+
 _LIST = re.compile(r"/repos/([^/]+/[^/]+)/issues/(\d+)/comments$")
 _ONE = re.compile(r"/repos/([^/]+/[^/]+)/issues/comments/(\d+)$")
+_DEPLOYMENTS = re.compile(r"/repos/([^/]+/[^/]+)/deployments$")
+_STATUSES = re.compile(r"/repos/([^/]+/[^/]+)/deployments/(\d+)/statuses$")
+_PULL = re.compile(r"/repos/([^/]+/[^/]+)/pulls/(\d+)$")
+STATES = ("error", "failure", "inactive", "in_progress", "queued", "pending", "success")
 _USER = re.compile(r"/user$")
 INSTALLATION_BOT = "github-actions[bot]"  # the author of a GITHUB_TOKEN's comments
 
@@ -36,35 +51,24 @@ class Request:
     path: str
     status: int
     authorization: str
+    at: float = 0.0  # time.time() when it was answered
 
 
-class GitHubServer:
+class GitHubServer(ThreadedHTTP):
     def __init__(self, token: str, repository: str = "octo/app", login: str | None = None):
         self.token = token
         self.repository = repository
         self.login = login  # None: an installation token, as GITHUB_TOKEN is
         self.comments: dict[int, dict[str, Any]] = {}
+        self.deployments: dict[int, dict[str, Any]] = {}  # each with its "statuses", oldest first
+        self.pulls: dict[int, dict[str, Any]] = {}
         self.requests: list[Request] = []
         self.forbidden = False
         self.page_size_cap = 100
         self._failures: list[tuple[int, dict[str, str], str]] = []
         self._next_id = 1000
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self) -> GitHubServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        super().__init__(_handler(self))
 
     def forbid(self) -> None:
         self.forbidden = True
@@ -96,6 +100,25 @@ class GitHubServer:
         with self._lock:
             return [dict(c) for c in self.comments.values() if c["number"] == number]
 
+    def add_pull(self, number: int, state: str = "open") -> None:
+        """A pull request `GET .../pulls/{number}` answers (`open` or `closed`)."""
+        with self._lock:
+            self.pulls[number] = {"number": number, "state": state}
+
+    def deployments_in(self, environment: str | None = None) -> list[dict[str, Any]]:
+        """Copies of the deployments (of `environment`), oldest first, with their statuses."""
+        with self._lock:
+            return [
+                json.loads(json.dumps(d))
+                for d in self.deployments.values()
+                if environment is None or d["environment"] == environment
+            ]
+
+    def states(self, deployment_id: int) -> list[str]:
+        """The states a deployment went through, oldest first."""
+        with self._lock:
+            return [s["state"] for s in self.deployments[deployment_id]["statuses"]]
+
     def operations(self) -> list[str]:
         numbered = re.compile(r"/\d+")
         return [f"{r.method} {numbered.sub('/N', urlsplit(r.path).path)}" for r in self.requests]
@@ -117,7 +140,7 @@ class GitHubServer:
     ) -> tuple[int, Any, dict[str, str]]:
         with self._lock:
             status, payload, headers = self._answer(method, path, auth, body)
-            self.requests.append(Request(method, path, status, auth))
+            self.requests.append(Request(method, path, status, auth, time.time()))
             return status, payload, headers
 
     def _answer(
@@ -135,39 +158,143 @@ class GitHubServer:
     def _route(self, method: str, path: str, body: Any) -> tuple[int, Any, dict[str, str]]:
         parts = urlsplit(path)
         route = parts.path[parts.path.find("/repos/") :]
-        listed, one = _LIST.search(route), _ONE.search(route)
-        answer: tuple[int, Any, dict[str, str]] = (404, {"message": "Not Found"}, {})
         if _USER.search(parts.path) and method == "GET":
-            answer = self._user()
-        elif listed and listed.group(1) == self.repository and method == "GET":
-            answer = self._page(int(listed.group(2)), parts, path)
-        elif listed and listed.group(1) == self.repository and method == "POST":
+            return self._user()
+        for pattern, handler in (
+            (_LIST, self._comments),
+            (_ONE, self._comment),
+            (_DEPLOYMENTS, self._deployments),
+            (_STATUSES, self._statuses),
+            (_PULL, self._pull),
+        ):
+            found = pattern.search(route)
+            if found and found.group(1) == self.repository:
+                number = int(found.group(2)) if found.lastindex == 2 else 0
+                return handler(method, number, parts, body)
+        return _NOT_FOUND
+
+    def _comments(
+        self, method: str, number: int, parts: Any, body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        if method == "GET":
+            mine = [c for c in self.comments.values() if c["number"] == number]
+            return self._page(mine, parts)
+        if method == "POST":
             author = self.login or INSTALLATION_BOT
-            made = self._create(int(listed.group(2)), str(body["body"]), author)
-            answer = (201, made, {})
-        elif one and one.group(1) == self.repository and method == "PATCH":
-            comment = self.comments.get(int(one.group(2)))
-            if comment is not None:
-                comment["body"] = str(body["body"])
-                answer = (200, comment, {})
-        return answer
+            return 201, self._create(number, str(body["body"]), author), {}
+        return _NOT_FOUND
+
+    def _comment(
+        self, method: str, number: int, _parts: Any, body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        comment = self.comments.get(number)
+        if method != "PATCH" or comment is None:
+            return _NOT_FOUND
+        comment["body"] = str(body["body"])
+        return 200, comment, {}
+
+    def _deployments(
+        self, method: str, _number: int, parts: Any, body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        if method == "GET":
+            query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+            chosen = [
+                _shown(d)
+                for d in reversed(self.deployments.values())
+                if all(
+                    d.get(key) == query[key]
+                    for key in ("environment", "sha", "ref")
+                    if key in query
+                )
+            ]
+            return self._page(chosen, parts)
+        if method != "POST":
+            return _NOT_FOUND
+        if body.get("required_contexts") != []:
+            # The run's own check is pending on every commit a workflow deploys.
+            return 409, {"message": "Conflict: Commit status checks failed for main."}, {}
+        self._next_id += 1
+        environment = str(body.get("environment") or "production")
+        deployment = {
+            "id": self._next_id,
+            "ref": str(body["ref"]),
+            "sha": str(body["ref"]),
+            "environment": environment,
+            "description": body.get("description"),
+            "auto_merge": body.get("auto_merge", True),
+            "required_contexts": body.get("required_contexts"),
+            "transient_environment": bool(body.get("transient_environment", False)),
+            "production_environment": bool(
+                body.get("production_environment", environment == "production")
+            ),
+            "created_at": time.time(),
+            "statuses": [],
+        }
+        self.deployments[self._next_id] = deployment
+        return 201, _shown(deployment), {}
+
+    def _statuses(
+        self, method: str, number: int, parts: Any, body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        deployment = self.deployments.get(number)
+        if deployment is None:
+            return _NOT_FOUND
+        if method == "GET":
+            return self._page(list(reversed(deployment["statuses"])), parts)
+        if method != "POST":
+            return _NOT_FOUND
+        state = body.get("state")
+        if state not in STATES:
+            return 422, {"message": "Validation Failed"}, {}
+        status = {k: body.get(k) for k in ("state", "log_url", "environment_url", "description")}
+        deployment["statuses"].append(status)
+        if state == "success" and body.get("auto_inactive", True):
+            self._deactivate_older(deployment)
+        return 201, status, {}
+
+    def _deactivate_older(self, deployment: dict[str, Any]) -> None:
+        for other in self.deployments.values():
+            older = other["id"] < deployment["id"]
+            same = other["environment"] == deployment["environment"]
+            kept = other["transient_environment"] or other["production_environment"]
+            last = other["statuses"][-1]["state"] if other["statuses"] else None
+            if older and same and not kept and last == "success":
+                other["statuses"].append({"state": "inactive", "description": "auto_inactive"})
+
+    def _pull(
+        self, method: str, number: int, _parts: Any, _body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        pull = self.pulls.get(number)
+        if method != "GET" or pull is None:
+            return _NOT_FOUND
+        return 200, dict(pull), {}
 
     def _user(self) -> tuple[int, Any, dict[str, str]]:
         if self.login is None:
             return 403, {"message": "Resource not accessible by integration"}, {}
         return 200, {"login": self.login, "type": "User"}, {}
 
-    def _page(self, number: int, parts: Any, path: str) -> tuple[int, Any, dict[str, str]]:
+    def _page(self, items: list[dict[str, Any]], parts: Any) -> tuple[int, Any, dict[str, str]]:
         query = parse_qs(parts.query)
         size = min(int(query.get("per_page", ["30"])[0]), self.page_size_cap)
         page = int(query.get("page", ["1"])[0])
-        mine = [c for c in self.comments.values() if c["number"] == number]
-        items = mine[(page - 1) * size : page * size]
+        shown = items[(page - 1) * size : page * size]
         headers = {}
-        if page * size < len(mine):
-            base = f"{self.url}{parts.path}?per_page={size}"
+        if page * size < len(items):
+            kept = "".join(
+                f"&{k}={v[0]}" for k, v in query.items() if k not in ("page", "per_page")
+            )
+            base = f"{self.url}{parts.path}?per_page={size}{kept}"
             headers["Link"] = f'<{base}&page={page + 1}>; rel="next"'
-        return 200, items, headers
+        return 200, shown, headers
+
+
+_NOT_FOUND: tuple[int, Any, dict[str, str]] = (404, {"message": "Not Found"}, {})
+
+
+def _shown(deployment: dict[str, Any]) -> dict[str, Any]:
+    """A deployment as the API shows it (its statuses are a separate endpoint)."""
+    return {k: v for k, v in deployment.items() if k != "statuses"}
 
 
 def _handler(server: GitHubServer) -> type[BaseHTTPRequestHandler]:

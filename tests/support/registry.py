@@ -12,14 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import socket
 import subprocess
-import time
-import urllib.error
 import urllib.request
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
+
+from support.local_server import LocalServer, free_port, wait_until_answers
 
 BINARY = "docker-registry"
 MANIFEST_TYPES = ", ".join(
@@ -39,20 +37,14 @@ def registry_available() -> str | None:
     return None
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class LocalRegistry:
+class LocalRegistry(LocalServer):
     def __init__(self, root: Path) -> None:
         self.root = root
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         self._proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> LocalRegistry:
+    def start(self) -> Self:
         self.root.mkdir(parents=True, exist_ok=True)
         config = self.root / "config.yml"
         config.write_text(
@@ -64,22 +56,16 @@ class LocalRegistry:
             encoding="utf-8",
         )
         log = (self.root / "registry.log").open("wb")
-        self._proc = subprocess.Popen(
+        proc = self._proc = subprocess.Popen(
             [BINARY, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT
         )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://{self.address}/v2/", timeout=2):
-                    return self
-            except (urllib.error.URLError, ConnectionError):
-                if self._proc.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(
-                        "the registry did not start:\n"
-                        + (self.root / "registry.log").read_text(errors="replace")[-2000:]
-                    ) from None
-                time.sleep(0.2)
+        if not wait_until_answers(f"http://{self.address}/v2/", lambda: proc.poll() is None):
+            self.stop()
+            raise RuntimeError(
+                "the registry did not start:\n"
+                + (self.root / "registry.log").read_text(errors="replace")[-2000:]
+            )
+        return self
 
     def stop(self) -> None:
         if self._proc is not None:
@@ -90,17 +76,6 @@ class LocalRegistry:
                 self._proc.kill()
                 self._proc.wait()
             self._proc = None
-
-    def __enter__(self) -> LocalRegistry:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def manifest(self, name: str, reference: str) -> tuple[bytes, dict[str, Any]]:
         """The manifest the registry serves for `name` at a tag or digest: raw and parsed.

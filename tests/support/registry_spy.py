@@ -3,12 +3,13 @@ pointed at by `npm_config_registry`, it proves that no package was fetched."""
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from support.local_server import ThreadedHTTP
 
-class RegistrySpy:
+
+class RegistrySpy(ThreadedHTTP):
     def __init__(self) -> None:
         self.requests: list[str] = []
         spy = self
@@ -25,14 +26,9 @@ class RegistrySpy:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(Handler)
 
-    def __enter__(self) -> RegistrySpy:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+    @property
+    def url(self) -> str:
+        """As `npm_config_registry` takes it: with the trailing slash."""
+        return f"{super().url}/"

@@ -39,6 +39,8 @@ NOT_FOR_A_DEPLOY = {
     "ampaction.pr_comment": "a pull request's comment",
     "ampaction.commands.teardown": "`command: teardown`",
     "ampaction.teardown": "`command: teardown`",
+    "ampaction.commands.sweep": "`command: sweep`",
+    "ampaction.previews": "`command: sweep`",
 }
 
 
