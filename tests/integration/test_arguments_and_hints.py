@@ -33,6 +33,11 @@ def test_the_deploy_runs_the_projects_cli_file_through_npx_offline(run_action, s
     call = shlex.split(words[4])
     assert call[:3] == ["env", "-u", "npm_config_call"]
     call = call[3:]
+    # The CLI's environment: npm's user agent (how the CLI knows its package manager), and
+    # not npx's own `--call`, which the CDK's `npx esbuild` would take (tests/realcli saw it).
+    (cli,) = run.ampx_calls()
+    assert "npm_config_call" not in cli["env"]
+    assert cli["env"]["npm_config_user_agent"].startswith("npm/")
     assert call[0].endswith("/node")
     assert call[1:] == [
         str(script.resolve()),

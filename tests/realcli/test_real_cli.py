@@ -1,7 +1,7 @@
 """The action against the real Amplify CLI (`@aws-amplify/backend-cli` 1.10.0).
 
-`tests/fixtures/real-cli-app` is a minimal Gen 2 project (`defineBackend({})`)
-with a committed lockfile. The action installs it with a real `npm ci` (npm's
+`tests/fixtures/real-cli-app` is a small Gen 2 project (storage plus a function;
+test_branch_life.py deploys it into moto) with a committed lockfile. The action installs it with a real `npm ci` (npm's
 cache is kept in `.cache/npm` between runs), then runs the project's own
 `ampx pipeline-deploy` with every option the action can pass. No AWS is
 reachable: the CLI synthesizes the backend, type-checks it, and fails at the

@@ -20,21 +20,18 @@ runs and really removes them.
 
 from __future__ import annotations
 
-import io
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs
 
 import boto3
-import requests
 from moto.cloudformation import models as cfn_models
-from moto.moto_server.threaded_moto_server import ThreadedMotoServer
-from moto.server import DomainDispatcherApplication, create_backend_app
-from werkzeug.serving import make_server
+
+from support.moto_server import Answer, MotoServer
 
 ACCOUNT_ID = "123456789012"  # moto's default account
 REGION = "us-east-1"
@@ -61,46 +58,7 @@ Resources:
 """
 
 
-class _LoggingServer(ThreadedMotoServer):
-    """ThreadedMotoServer whose app records each request's action (CloudFormation's, SSM's,
-    STS's) and its body."""
-
-    def __init__(self, log: Callable[[str, str], None], denied: dict[str, set[str] | None]):
-        super().__init__("127.0.0.1", 0, verbose=False)
-        self._log = log
-        self._denied = denied
-
-    def _server_entry(self) -> None:
-        app = DomainDispatcherApplication(create_backend_app)
-        log, denied = self._log, self._denied
-
-        def logged(environ: dict[str, Any], start_response: Any) -> Any:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            body = environ["wsgi.input"].read(length) if length else b""
-            environ["wsgi.input"] = io.BytesIO(body)
-            form = parse_qs(body.decode("utf-8", "replace")) if body else {}
-            query = parse_qs(environ.get("QUERY_STRING", ""))
-            target = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
-            action = (
-                form.get("Action") or query.get("Action") or [target or environ["PATH_INFO"]]
-            )[0]
-            # Only the action's own calls (its user agent): not the tests' setup and checks.
-            if "ampaction/" in environ.get("HTTP_USER_AGENT", ""):
-                log(action, body.decode("utf-8", "replace"))
-                stacks = denied.get(action, ())
-                if stacks is None or (form.get("StackName") or [""])[0] in stacks:
-                    return _access_denied(action, start_response, json_protocol=bool(target))
-                    return _access_denied(action, start_response)
-            return app(environ, start_response)
-
-        self._server = make_server(
-            self._ip_address, self._port, logged, True, request_handler=_handler()
-        )
-        self._server_ready_event.set()
-        self._server.serve_forever()
-
-
-def _access_denied(action: str, start_response: Any, *, json_protocol: bool) -> list[bytes]:
+def _access_denied(action: str, *, json_protocol: bool) -> Answer:
     """What AWS answers a role without the permission: a JSON-protocol service (SSM) an
     AccessDeniedException, CloudFormation (query protocol) a 403 AccessDenied."""
     if json_protocol:
@@ -109,8 +67,7 @@ def _access_denied(action: str, start_response: Any, *, json_protocol: bool) -> 
             "message": f"User: arn:aws:sts::{ACCOUNT_ID}:assumed-role/deploy/ci is not authorized "
             f"to perform: ssm:{action} because no identity-based policy allows the ssm:{action} action",
         }).encode()  # fmt: skip
-        start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.1")])
-        return [body]
+        return "400 Bad Request", [("Content-Type", "application/x-amz-json-1.1")], body
     body = (
         '<ErrorResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">'
         "<Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: "
@@ -119,20 +76,7 @@ def _access_denied(action: str, start_response: Any, *, json_protocol: bool) -> 
         f"cloudformation:{action} action</Message></Error>"
         "<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
     ).encode()
-    start_response(
-        "403 Forbidden", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))]
-    )
-    return [body]
-
-
-def _handler() -> Any:
-    from moto.moto_server.werkzeug_app import MotoRequestHandler
-
-    class Quiet(MotoRequestHandler):  # type: ignore[misc]
-        def log_request(self, *args: Any) -> None:
-            """No access log on the test's stderr."""
-
-    return Quiet
+    return "403 Forbidden", [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))], body
 
 
 class CloudFormationServer:
@@ -143,7 +87,7 @@ class CloudFormationServer:
         self._requests: list[tuple[str, str]] = []
         self._lock = threading.Lock()
         self._denied: dict[str, set[str] | None] = {}
-        self._server = _LoggingServer(self._record, self._denied)
+        self._server = MotoServer(self._record)
         self._failures: dict[tuple[str, str], str] = {}
         self._hold = threading.Event()
         self._hold.set()
@@ -154,7 +98,6 @@ class CloudFormationServer:
 
     def __enter__(self) -> CloudFormationServer:
         self._server.start()
-        requests.post(f"{self.url}/moto-api/reset", timeout=10)  # moto's state is per process
         self._original_delete = cfn_models.CloudFormationBackend.delete_stack
         server = self
 
@@ -173,8 +116,7 @@ class CloudFormationServer:
 
     @property
     def url(self) -> str:
-        host, port = self._server.get_host_and_port()
-        return f"http://{host}:{port}"
+        return self._server.url
 
     def client(self) -> Any:
         return boto3.client(
@@ -255,9 +197,18 @@ class CloudFormationServer:
     def count(self, action: str) -> int:
         return self.requests.count(action)
 
-    def _record(self, action: str, body: str) -> None:
+    def _record(self, action: str, user_agent: str, body: bytes) -> Answer | None:
+        """Only the action's own calls (its user agent): not the tests' setup and checks."""
+        if "ampaction/" not in user_agent:
+            return None
+        text = body.decode("utf-8", "replace")
         with self._lock:
-            self._requests.append((action, body))
+            self._requests.append((action, text))
+        stacks = self._denied.get(action, ())
+        if stacks is None or (parse_qs(text).get("StackName") or [""])[0] in stacks:
+            # moto does not enforce IAM: refuse as AWS does (JSON-protocol bodies: SSM's).
+            return _access_denied(action, json_protocol=body.startswith(b"{"))
+        return None
 
     # -- the asynchronous delete ---------------------------------------------
 
