@@ -57,14 +57,7 @@ class DeploymentRecord:
             return
         from ampaction.github import GitHub  # noqa: PLC0415 - a run without a token never needs it
 
-        self.github = GitHub(
-            s.github_api_url,
-            s.github_repository,
-            s.github_token,
-            max_attempts=s.max_attempts,
-            sleep=cancellation.sleep,
-            cancelled=lambda: cancellation.requested,
-        )
+        self.github = GitHub.for_run(s, cancellation)
 
     def start(self, report: Report, *, production: bool) -> None:
         """Create the deployment of the commit and set it `in_progress`."""

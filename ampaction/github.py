@@ -15,12 +15,16 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from ampaction import __version__
 from ampaction.errors import ActionError
 from ampaction.retry import Retry, backoff_seconds, retry_after_seconds
+
+if TYPE_CHECKING:
+    from ampaction.cancellation import Cancellation
+    from ampaction.inputs import Settings
 
 TIMEOUT = (10.0, 30.0)  # connect, read
 BUDGET_SECONDS = 60.0  # every attempt of one call: a comment is not worth more
@@ -44,6 +48,19 @@ class GitHubError(ActionError):
 class GitHub:
     """The repository's issue comments (a pull request is an issue to this API), its
     deployments and its pull requests."""
+
+    @classmethod
+    def for_run(cls, s: Settings, cancellation: Cancellation) -> GitHub:
+        """The client for this run's repository and token, whose waits a SIGTERM cuts short.
+        Callers check first that there is a token."""
+        return cls(
+            s.github_api_url,
+            s.github_repository,
+            s.github_token or "",
+            max_attempts=s.max_attempts,
+            sleep=cancellation.sleep,
+            cancelled=lambda: cancellation.requested,
+        )
 
     def __init__(
         self,

@@ -58,14 +58,7 @@ def update_pr_comment(
         )
         return
     cancellation = cancellation or Cancellation()
-    github = GitHub(
-        s.github_api_url,
-        s.github_repository,
-        s.github_token,
-        max_attempts=s.max_attempts,
-        sleep=cancellation.sleep,
-        cancelled=lambda: cancellation.requested,
-    )
+    github = GitHub.for_run(s, cancellation)
     number, mark = s.pull_request_number, marker(s.app_id, s.branch)
     text = comment_body(s, report)
     try:

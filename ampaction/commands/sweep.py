@@ -34,7 +34,7 @@ def run_sweep(s: Settings, workflow: Workflow, cancellation: Cancellation, repor
         + (" — dry run: nothing will be deleted." if s.dry_run else "")
     )
     with report.step("Find stale previews", workflow) as step:
-        stale = find_stale(s, amplify, workflow)
+        stale = find_stale(s, amplify, workflow, cancellation)
         step.detail = ", ".join(f"`{x.branch}`" for x in stale) or "none"
     if not stale:
         workflow.info("No stale preview: nothing to remove.")
@@ -58,17 +58,16 @@ def run_sweep(s: Settings, workflow: Workflow, cancellation: Cancellation, repor
         )
 
 
-def find_stale(s: Settings, amplify: Amplify, workflow: Workflow) -> list[previews.Stale]:
+def find_stale(
+    s: Settings, amplify: Amplify, workflow: Workflow, cancellation: Cancellation
+) -> list[previews.Stale]:
     app = preflight.read_app(amplify, s.app_id)
     production = (app.get("productionBranch") or {}).get("branchName")
     found = previews.previews(amplify.list_branches(s.app_id), production)
     workflow.info(f"{len(found)} preview(s) made by this action for a pull request.")
     state_of = None
     if s.github_token and s.github_repository:
-        github = GitHub(
-            s.github_api_url, s.github_repository, s.github_token, max_attempts=s.max_attempts
-        )
-        state_of = github.pull_request_state
+        state_of = GitHub.for_run(s, cancellation).pull_request_state
     else:
         workflow.warning(
             "`github-token` is empty: pull requests are not checked, previews are removed "
