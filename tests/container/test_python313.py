@@ -29,7 +29,9 @@ VENV_PYTHON = "/opt/ampaction/venv/bin/python"
 SOURCE = "/src"
 
 # What the tests need beyond the image's runtime, pinned as in requirements-dev.txt.
-TEST_TOOLS = ("pytest", "pytest-timeout", "responses", "pyyaml")
+# moto: the integration tests' runs read SSM and CloudFormation (the checks before a
+# deploy) from a moto server the tests start (support/aws_server.py).
+TEST_TOOLS = ("pytest", "pytest-timeout", "responses", "pyyaml", "moto")
 
 # Run in the image: the unit tests and the integration tests of the main paths
 # (a deploy, and bad input stopping everything), about a minute together.

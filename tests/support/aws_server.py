@@ -26,6 +26,7 @@ from typing import Any
 import boto3
 
 REGION = "us-east-1"
+BOOTSTRAPPED_REGIONS = (REGION, "eu-west-1")  # eu-west-1: examples/monorepo.yml
 CREDENTIALS = {"aws_access_key_id": "AKIDTEST", "aws_secret_access_key": "secret"}
 BOOTSTRAP_PARAMETER = "/cdk-bootstrap/hnb659fds/version"
 BOOTSTRAP_VERSION = "21"  # a current bootstrap template's version (6 or later passes)
@@ -74,15 +75,17 @@ def endpoints(url: str | None = None) -> dict[str, str]:
     return {f"AWS_ENDPOINT_URL_{service}": target for service in SERVICES}
 
 
-def ssm_client(url: str) -> Any:
-    return boto3.client("ssm", endpoint_url=url, region_name=REGION, **CREDENTIALS)
+def ssm_client(url: str, region: str = REGION) -> Any:
+    return boto3.client("ssm", endpoint_url=url, region_name=region, **CREDENTIALS)
 
 
 def bootstrap(url: str, version: str = BOOTSTRAP_VERSION) -> None:
-    """What `cdk bootstrap` leaves in SSM: the version parameter."""
-    ssm_client(url).put_parameter(
-        Name=BOOTSTRAP_PARAMETER, Value=version, Type="String", Overwrite=True
-    )
+    """What `cdk bootstrap` leaves in SSM: the version parameter, in each region a
+    test deploys to (SSM is regional, and the monorepo example deploys to eu-west-1)."""
+    for region in BOOTSTRAPPED_REGIONS:
+        ssm_client(url, region).put_parameter(
+            Name=BOOTSTRAP_PARAMETER, Value=version, Type="String", Overwrite=True
+        )
 
 
 def _stop(child: subprocess.Popen[str]) -> None:
