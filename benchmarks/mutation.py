@@ -167,7 +167,7 @@ MUTANTS = [
     M("github.py", "(status == 403 and _rate_limited(response.headers, said))", "False", "a rate-limited GitHub call (a 403) is retried, and says rate limited when it gives up"),
     M("github.py", "if failure.retry_after is not None and failure.retry_after > left:", "if False:", "a rate limit reset beyond the budget is not slept on"),
     M("github.py", 'url = response.links.get("next", {}).get("url")', "url = None", "the action's comment beyond the first 100 is updated, not posted again"),
-    M("pr_comment.py", "        sleep=cancellation.sleep,\n", "", "a cancel cuts the comment's wait on GitHub's rate limit short"),
+    M("github.py", "            sleep=cancellation.sleep,\n", "", "a cancel cuts the comment's wait on GitHub's rate limit short"),
     M("retry.py", "stop=stop_after_attempt(max_attempts) |", "stop=stop_after_attempt(max_attempts + 1) |", "an upload failing every time makes max-attempts PUTs, no more"),
     M("cancellation.py", "self.event.wait(max(0.0, seconds))", '__import__("time").sleep(max(0.0, seconds))', "a cancel cuts a pause between attempts or polls short"),
     M("webhook.py", '    workflow.mask(made["webhookUrl"])\n', "\n", "a created webhook's URL is masked even before ListWebhooks lists it"),
