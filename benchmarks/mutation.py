@@ -399,10 +399,14 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, help="seconds per mutant (default: 3 x baseline)")
     parser.add_argument("--list", action="store_true", help="check the snippets, run nothing")
     parser.add_argument(
+        "--from", dest="first", type=int, default=1, help="start at the Nth chosen mutant (1-based)"
+    )
+    parser.add_argument(
         "--skip-baseline", action="store_true", help="trust that the tests pass unchanged"
     )
     args = parser.parse_args()
     chosen = [m for m in MUTANTS if not args.only or args.only in f"{m.file} {m.breaks}"]
+    chosen = chosen[max(0, args.first - 1) :]  # to finish a run that stopped part way
     if args.list:
         for m in chosen:
             print(f"{locate(m) or 'ok':24} {m.file:12} {m.breaks}")
