@@ -293,3 +293,31 @@ def test_a_cancel_stops_the_zipping(tmp_path: Path):
 
     with pytest.raises(Cancelled):
         prepare(tmp_path / "dist", "dist", tmp_path / "out", cancellation)
+
+
+class _SigtermAfter(Cancellation):
+    """A SIGTERM that lands after the zip has looked `times` times: a few MiB into a file."""
+
+    def __init__(self, times: int) -> None:
+        super().__init__()
+        self.asked = 0
+        self.times = times
+
+    @property
+    def requested(self) -> bool:
+        self.asked += 1
+        return self.asked > self.times
+
+
+def test_a_cancel_in_the_middle_of_one_large_file_stops_before_its_end(tmp_path: Path):
+    # One file, not many: only the check between 1 MiB chunks can stop it before its end
+    # (a 2 GB video would otherwise be zipped whole after the runner's SIGTERM).
+    (tmp_path / "dist").mkdir()
+    with (tmp_path / "dist" / "index.html").open("wb") as big:
+        big.truncate(64 << 20)  # sparse: 64 MiB of zeros, made at once
+    cancellation = _SigtermAfter(times=3)
+    (tmp_path / "out").mkdir()
+
+    with pytest.raises(Cancelled):
+        prepare(tmp_path / "dist", "dist", tmp_path / "out", cancellation)
+    assert cancellation.asked < 10  # looked at a few MiB in, not only at the file's end
