@@ -42,18 +42,8 @@ class Amplify(AwsService):
         return response["branch"]  # type: ignore[no-any-return]
 
     def list_webhooks(self, app_id: str) -> list[dict[str, Any]]:
-        """Every webhook of the app: botocore has no paginator for it, so follow `nextToken`."""
-        webhooks: list[dict[str, Any]] = []
-        token: str | None = None
-        while True:
-            params: dict[str, Any] = {"appId": app_id, "maxResults": PAGE_SIZE}
-            if token:
-                params["nextToken"] = token
-            page = self._call("list_webhooks", f"list the webhooks of app {app_id}", **params)
-            webhooks.extend(page.get("webhooks", []))
-            token = page.get("nextToken")
-            if not token:
-                return webhooks
+        """Every webhook of the app, through every page."""
+        return self._every_page("list_webhooks", "webhooks", app_id)
 
     def list_jobs(self, app_id: str, branch: str, max_results: int = 10) -> list[dict[str, Any]]:
         """The branch's newest jobs, newest first."""
@@ -183,18 +173,23 @@ class Amplify(AwsService):
         )
 
     def list_branches(self, app_id: str) -> list[dict[str, Any]]:
-        """Every branch of the app, following `nextToken` through every page."""
-        branches: list[dict[str, Any]] = []
+        """Every branch of the app, through every page (sweep must see each preview)."""
+        return self._every_page("list_branches", "branches", app_id)
+
+    def _every_page(self, operation: str, key: str, app_id: str) -> list[dict[str, Any]]:
+        """Every item of a list call: botocore has no paginator for Amplify's lists, so
+        follow `nextToken` until a page has none."""
+        items: list[dict[str, Any]] = []
         token: str | None = None
         while True:
             params: dict[str, Any] = {"appId": app_id, "maxResults": PAGE_SIZE}
             if token:
                 params["nextToken"] = token
-            page = self._call("list_branches", f"list the branches of app {app_id}", **params)
-            branches.extend(page.get("branches", []))
+            page = self._call(operation, f"list the {key} of app {app_id}", **params)
+            items.extend(page.get(key, []))
             token = page.get("nextToken")
             if not token:
-                return branches
+                return items
 
     def tags_of(self, arn: str, what: str) -> dict[str, str]:
         """The tags of an Amplify resource (a branch: its `branchArn`)."""

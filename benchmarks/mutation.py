@@ -209,7 +209,7 @@ MUTANTS = [
     M("previews.py", 'if name == production or branch.get("stage") == "PRODUCTION":', "if False:", "sweep never takes the production branch"),
     M("previews.py", 'if state == "closed" else None', 'if state != "gone" else None', "sweep keeps the preview of an open pull request"),
     M("previews.py", "if age <= dt.timedelta(days=ttl_days):", "if False:", "sweep keeps a preview deployed within preview-ttl-days"),
-    M("amplify.py", 'branches.extend(page.get("branches", []))\n            token = page.get("nextToken")', 'branches.extend(page.get("branches", []))\n            token = None', "sweep reads every page of ListBranches"),
+    M("amplify.py", 'items.extend(page.get(key, []))\n            token = page.get("nextToken")', 'items.extend(page.get(key, []))\n            token = None', "sweep reads every page of ListBranches (and the webhooks every page of ListWebhooks)"),
     M("commands/sweep.py", "if s.dry_run:\n        workflow.info(\"Plan (dry run):\")", "if False:\n        workflow.info(\"Plan (dry run):\")", "a dry-run sweep removes nothing"),
     M("commands/sweep.py", "            continue\n", "            raise\n", "one preview failing to go does not stop the others"),
     M("commands/sweep.py", "if failed:", "if False:", "a sweep that could not remove a preview fails, naming it"),

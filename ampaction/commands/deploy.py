@@ -15,12 +15,11 @@ from ampaction.amplify import Amplify, frontend_url
 from ampaction.cancellation import Cancellation
 from ampaction.cloudformation import CloudFormation, backend_stack_name
 from ampaction.commands import plan
-from ampaction.errors import Cancelled
 from ampaction.frontends import Frontend, Job, webhook
 from ampaction.inputs import Settings
 from ampaction.process import pnpm_store
 from ampaction.report import Report
-from ampaction.run import Run
+from ampaction.run import Run, begin
 from ampaction.workflow import Workflow
 
 
@@ -45,9 +44,14 @@ def _deploy(
     record: deployment.DeploymentRecord,
 ) -> None:
     s = settings
-    if cancellation.requested:  # a SIGTERM while the action was starting
-        raise Cancelled("the start of the run")
-    run = _begin(s, workflow, cancellation, report)
+    run = begin(
+        s,
+        workflow,
+        cancellation,
+        report,
+        heading=f"Amplify app {s.app_id}, branch `{s.branch}`, region {s.region or '(none needed)'}",
+        dry_run_means="nothing will be installed, deployed or triggered.",
+    )
     frontend = choose_frontend(s) if s.branch_gets_frontend else None
     pm, files = _read_project(run)
     branch, production = _preflight(run, frontend)
@@ -102,19 +106,6 @@ def choose_frontend(s: Settings) -> Frontend:
 
         return manual.FRONTEND
     return webhook.FRONTEND
-
-
-def _begin(s: Settings, workflow: Workflow, cancellation: Cancellation, report: Report) -> Run:
-    amplify = None
-    if s.region:
-        amplify = Amplify(
-            s.region, s.max_attempts, s.child_env, mask=workflow.mask, cancellation=cancellation
-        )
-    workflow.info(
-        f"Amplify app {s.app_id}, branch `{s.branch}`, region {s.region or '(none needed)'}"
-        + (" — dry run: nothing will be installed, deployed or triggered." if s.dry_run else "")
-    )
-    return Run(s, workflow, cancellation, report, amplify)
 
 
 def _read_project(run: Run) -> tuple[project.PackageManager | None, skip.BackendFiles | None]:

@@ -20,19 +20,22 @@ from ampaction.errors import ActionError, Cancelled
 from ampaction.github import GitHub
 from ampaction.inputs import Settings
 from ampaction.report import Report, Step
+from ampaction.run import begin
 from ampaction.workflow import Workflow
 
 
 def run_sweep(s: Settings, workflow: Workflow, cancellation: Cancellation, report: Report) -> None:
     """Find the stale previews, then remove each as `command: teardown` would."""
     assert s.region is not None  # noqa: S101 - inputs require a region for sweep
-    amplify = Amplify(
-        s.region, s.max_attempts, s.child_env, mask=workflow.mask, cancellation=cancellation
-    )
-    workflow.info(
-        f"Sweep of the previews of Amplify app {s.app_id} ({s.region})"
-        + (" — dry run: nothing will be deleted." if s.dry_run else "")
-    )
+    amplify = begin(
+        s,
+        workflow,
+        cancellation,
+        report,
+        heading=f"Sweep of the previews of Amplify app {s.app_id} ({s.region})",
+        dry_run_means="nothing will be deleted.",
+    ).amplify
+    assert amplify is not None  # noqa: S101 - a region gives one
     with report.step("Find stale previews", workflow) as step:
         stale = find_stale(s, amplify, workflow, cancellation)
         step.detail = ", ".join(f"`{x.branch}`" for x in stale) or "none"

@@ -18,7 +18,7 @@ from ampaction.cloudformation import CloudFormation
 from ampaction.errors import Cancelled
 from ampaction.inputs import Settings
 from ampaction.report import Report
-from ampaction.run import Run
+from ampaction.run import Run, begin
 from ampaction.ssm import branch_secret_prefix
 from ampaction.workflow import Workflow
 
@@ -41,16 +41,18 @@ def tear_down(
     """Teardown's story for `settings.branch`; `record` deactivates its GitHub deployment."""
     s = settings
     assert s.region is not None  # noqa: S101 - inputs require a region for teardown
-    amplify = Amplify(
-        s.region, s.max_attempts, s.child_env, mask=workflow.mask, cancellation=cancellation
+    run = begin(
+        s,
+        workflow,
+        cancellation,
+        report,
+        heading=f"Teardown of branch `{s.branch}` of Amplify app {s.app_id} ({s.region})",
+        dry_run_means="nothing will be deleted.",
     )
+    amplify = run.amplify
+    assert amplify is not None  # noqa: S101 - a region gives one
     cfn = CloudFormation(
         s.region, s.max_attempts, s.child_env, mask=workflow.mask, cancellation=cancellation
-    )
-    run = Run(s, workflow, cancellation, report, amplify)
-    workflow.info(
-        f"Teardown of branch `{s.branch}` of Amplify app {s.app_id} ({s.region})"
-        + (" — dry run: nothing will be deleted." if s.dry_run else "")
     )
     target, stacks = _check_branch(run, amplify, cfn)
     if not _may_delete(run, target, stacks):
