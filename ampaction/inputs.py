@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
+from ampaction import redaction
 from ampaction.errors import BadInputs, InputError
 from ampaction.process import child_env
 
@@ -192,6 +193,12 @@ def backend_secrets(text: str, _ctx: Context) -> tuple[BackendSecret, ...]:
             )
         if not value:
             raise Invalid(f"line {number}: secret `{name}` has an empty value.")
+        # Too short to mask: off GitHub, only the action's own redaction hides a value.
+        if len(value) < redaction.MIN_LENGTH:
+            raise Invalid(
+                f"line {number}: secret `{name}` is shorter than {redaction.MIN_LENGTH} "
+                "characters: the action could not keep a value that short out of every log."
+            )
         if name in secrets:
             raise Invalid(f"secret `{name}` is given twice.")
         secrets[name] = BackendSecret(name, value)
