@@ -256,11 +256,16 @@ def set_secrets(
     return ", ".join(s.name for s in secrets)
 
 
-def delete_branch_secrets(ssm: Ssm, workflow: Workflow, app_id: str, branch: str) -> int:
-    """Delete the branch's own secrets (never the app's shared ones); how many went."""
+def branch_secret_names(ssm: Ssm, app_id: str, branch: str) -> list[str]:
+    """The branch's own secrets, never the app's shared ones."""
     prefix = branch_secret_prefix(app_id, branch)
     # Provably the branch's: right under its own path, which holds its stack name's hash.
-    names = [n for n in ssm.names_under(prefix) if n.rpartition("/")[0] == prefix]
+    return [n for n in ssm.names_under(prefix) if n.rpartition("/")[0] == prefix]
+
+
+def delete_branch_secrets(ssm: Ssm, workflow: Workflow, app_id: str, branch: str) -> int:
+    """Delete the branch's own secrets (never the app's shared ones); how many went."""
+    names = branch_secret_names(ssm, app_id, branch)
     ssm.delete(names)
     for name in names:
         workflow.info(f"Deleted secret {name}.")

@@ -215,6 +215,7 @@ MUTANTS = [
     M("commands/sweep.py", "if failed:", "if False:", "a sweep that could not remove a preview fails, naming it"),
     M("commands/sweep.py", 'report.outputs["swept-branches"] = ",".join(swept)', "pass", "the output swept-branches lists the removed previews"),
     M("inputs.py", 'if v("command") == "sweep" and no_token and v("preview-ttl-days") == 0:', "if False:", "a sweep that cannot read pull requests is a bad input, before anything is deleted"),
+    M("commands/teardown.py", "        _say_secrets_kept(run)\n", "", "teardown of a branch already gone keeps its backend secrets and names them"),
     M("inputs.py", "if len(value) < redaction.MIN_LENGTH:", "if False:", "backend-secrets: a value too short to mask everywhere is refused before anything happens"),
 ]
 # fmt: on

@@ -8,6 +8,7 @@ each stale preview.
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from ampaction import backend_checks, deployment, preflight, teardown
@@ -94,6 +95,7 @@ def _may_delete(run: Run, target: teardown.Target, stacks: teardown.Stacks) -> b
     if target.branch is None and not stacks.own:
         workflow.info(f"Nothing to delete: branch `{s.branch}` and its backend stack are gone.")
         report.skip("Delete", "nothing left to delete")
+        _say_secrets_kept(run)
         return False
     if target.allowed_by is None:
         workflow.warning(
@@ -105,6 +107,29 @@ def _may_delete(run: Run, target: teardown.Target, stacks: teardown.Stacks) -> b
     if stacks.kept:
         workflow.warning(stacks.kept, title="Shared stack kept")
     return True
+
+
+def _say_secrets_kept(run: Run) -> None:
+    """A branch deleted elsewhere (the console) may leave its backend secrets. With no
+    branch and no created-by tag, nothing shows they were this action's: kept, and named."""
+    s = run.settings
+    store = backend_checks.secrets_client(s, run.workflow, run.cancellation)
+    try:
+        names = backend_checks.branch_secret_names(store, s.app_id, s.branch)
+    except AwsError as e:
+        if e.code not in backend_checks.PERMISSION_CODES:
+            raise
+        return  # may not look: nothing to say
+    if names:
+        command = shlex.join(
+            ["aws", "ssm", "delete-parameters", "--region", str(s.region), "--names", *names]
+        )
+        run.workflow.warning(
+            f"Branch `{s.branch}` is gone, but its backend secrets are still in SSM: "
+            f"{', '.join(names)}. They were kept: with the branch gone, nothing shows they "
+            f"were this action's. If nothing needs them, delete them: `{command}`",
+            title="Backend secrets kept",
+        )
 
 
 def _plan(run: Run, stacks: teardown.Stacks) -> None:

@@ -277,6 +277,26 @@ def test_teardown_deletes_the_branch_secrets_and_keeps_shared_and_other_branches
     assert "DeleteParameters" in aws.requests
 
 
+def test_teardown_of_a_branch_already_gone_keeps_its_secrets_and_says_how_to_delete_them(
+    run_action, aws
+):
+    """Deleted in the console: nothing proves the secrets left under its path were this
+    action's (no branch, no created-by tag), so they stay, and the warning names them."""
+    client = ssm(aws)
+    left_over = f"{branch_secret_prefix(APP_ID, BRANCH)}/API_KEY"
+    client.put_parameter(Name=left_over, Value="v4lue", Type="SecureString")
+
+    run = run_action(
+        {"command": "teardown", "branch": BRANCH}, job_env=aws_server.endpoints(aws.url)
+    )
+
+    assert run.exit_code == 0, run.log
+    assert client.get_parameter(Name=left_over)["Parameter"]["Name"] == left_over, "kept"
+    (warning,) = [c.message for c in run.commands.named("warning") if "secret" in c.message]
+    assert left_over in warning and "aws ssm delete-parameters" in warning
+    assert "DeleteParameters" not in aws.requests
+
+
 # ---- Known failures of the CLI ----------------------------------------------------------
 
 
