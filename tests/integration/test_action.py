@@ -197,20 +197,27 @@ def test_wait_for_frontend_reports_the_job(run_action, sim):
 
 
 def test_debug_mode_and_failures_never_show_the_token(run_action, sim):
-    """Every library's debug log on, retries, then a refusal: the hygiene check
-    (conftest) fails this test if the token shows anywhere but a mask command."""
+    """Every library's debug log on, a retry, a POST whose answer was lost, then (a second
+    run) a refusal: the hygiene check (conftest) fails this test if the token shows
+    anywhere but a mask command. The lost answer's build is listed at once, so the run
+    takes it for its own instead of looking for 60 s before posting again."""
     sim.fail("Webhook", 503, times=1, retry_after=0)
-    sim.fail("Webhook", 200, drop=True)
-    sim.fail("Webhook", 403)
+    sim.fail("Webhook", 200, drop=True, after_effect=True)  # the build started; no answer
+    debug = {"inputs": {"debug": "true", "max-attempts": "5"}, "job_env": {"RUNNER_DEBUG": "1"}}
 
-    run = run_action(
-        {"debug": "true", "max-attempts": "5"},
-        job_env={"RUNNER_DEBUG": "1"},
-    )
+    lost = run_action(debug["inputs"], job_env=debug["job_env"])
 
-    assert run.exit_code == 1
-    assert "--debug" in run.ampx_calls()[0]["argv"]
-    assert "botocore" in run.log  # the SDK's debug log was really on
-    assert "HTTP 403" in run.errors()[0]
+    assert lost.exit_code == 0, lost.log
+    assert "--debug" in lost.ampx_calls()[0]["argv"]
+    assert "botocore" in lost.log  # the SDK's debug log was really on
+    assert "got no clear answer" in lost.log and "The earlier POST did reach Amplify" in lost.log
+    assert len(sim.jobs(APP_ID, "main")) == 1, "the lost POST's build, and no second one"
     token = token_of(sim.webhooks(APP_ID)[0]["webhookUrl"])
-    assert token in run.stdout  # it was there to leak: in the mask commands only
+    assert token in lost.stdout  # it was there to leak: in the mask commands only
+
+    sim.fail("Webhook", 403)
+    refused = run_action(debug["inputs"], job_env=debug["job_env"])
+
+    assert refused.exit_code == 1
+    assert "HTTP 403" in refused.errors()[0]
+    assert token in refused.stdout
