@@ -26,6 +26,8 @@ from support.fixtures import copy_project
 from support.hygiene import Harness
 from support.runner import RunnerFiles
 
+from ampaction.process import KILL_AFTER_SECONDS
+
 TESTS = Path(__file__).resolve().parent
 KINDS = ("unit", "integration", "container", "realcli", "act", "release")
 # Under pytest-xdist (`-n N --dist loadgroup`) the tests of one group run one after
@@ -104,19 +106,19 @@ def run_action(harness: Harness, tmp_path: Path, workspace: Path, sim: AmplifySi
             declared=declared,
         )
         start = time.monotonic()
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             [*COMMAND, *argv],
             env=env,
             cwd=workspace,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=timeout,
-            check=False,
         )
+        stdout, stderr = finish(proc, timeout)
         result = ActionRun(
             exit_code=proc.returncode,
-            stdout=proc.stdout,
-            stderr=proc.stderr,
+            stdout=stdout,
+            stderr=stderr,
             outputs=files.outputs(),
             summary=files.summary(),
             seconds=time.monotonic() - start,
@@ -127,6 +129,22 @@ def run_action(harness: Harness, tmp_path: Path, workspace: Path, sim: AmplifySi
         return result
 
     return run
+
+
+def finish(proc: subprocess.Popen[str], timeout: float) -> tuple[str, str]:
+    """The run's stdout and stderr. At `timeout`, cancel it as the runner does: SIGTERM,
+    which the action passes to everything it started, then SIGKILL; then raise. (A bare
+    kill of the entrypoint would leave its `npm ci` or CLI running into the next tests.)"""
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.terminate()
+        try:
+            proc.communicate(timeout=KILL_AFTER_SECONDS + 5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+        raise
 
 
 @pytest.fixture(scope="session")

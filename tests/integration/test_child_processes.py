@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -100,4 +101,22 @@ def test_a_chatty_leftover_that_ignores_sigterm_is_killed_within_the_grace(tmp_p
     assert proc.returncode == 130
     (error,) = CommandLog.parse(out).errors()
     assert "Cancelled during deploy" in error
+    assert not _alive(int(leftover.read_text()))
+
+
+def test_a_run_the_harness_gives_up_on_leaves_nothing_running(run_action, leftover):
+    """The harness's own timeout cancels the run as the runner does (SIGTERM, then
+    SIGKILL), so a hung run leaves no CLI or install behind to load the next tests."""
+    with pytest.raises(subprocess.TimeoutExpired):
+        run_action(
+            {"wait-for-frontend": "false"},
+            job_env={
+                "STUB_AMPX_SLEEP": "120",
+                "STUB_AMPX_BACKGROUND": "hold",
+                "STUB_AMPX_BACKGROUND_PID": str(leftover),
+            },
+            timeout=10,
+        )
+
+    assert leftover.exists(), "the CLI had started its leftover before the timeout"
     assert not _alive(int(leftover.read_text()))
