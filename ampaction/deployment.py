@@ -5,7 +5,9 @@ A deploy creates a deployment of the commit in `deployment-environment` (by defa
 each other), sets it `in_progress` before the backend deploy, and at the end
 `success` (with the frontend's URL and the Amplify job's page), `failure`, or
 `error` for a cancellation or a fault of ours. Teardown sets the branch's latest
-deployment `inactive` (GitHub then shows a transient one as destroyed).
+deployment `inactive` (GitHub then shows a transient one as destroyed): the newest one
+whose payload names this app and branch, so that in an environment several branches
+share (`deployment-environment: preview`) another preview's deployment stays as it is.
 
 Best effort, like the comment: no token, no permission or an API failure is one
 notice, never a failed run. Nothing at all in a dry run.
@@ -13,7 +15,7 @@ notice, never a failed run. Nothing at all in a dry run.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from ampaction.cancellation import Cancellation
@@ -30,6 +32,8 @@ PERMISSION_HELP = (
     "give the job `permissions: deployments: write` (a fork's pull request gets a "
     "read-only token), or set `github-deployment: false`"
 )
+# The deployment's payload: which app and branch it deployed, for teardown to find it by.
+APP_KEY, BRANCH_KEY = "amplify-app-id", "amplify-branch"
 # Failures that are not the deploy's: they end the deployment `error`, not `failure`.
 NOT_THE_DEPLOYS_FAULT = ("Cancelled", "Internal error")
 
@@ -68,7 +72,11 @@ class DeploymentRecord:
         description = f"Amplify app {s.app_id}, branch {s.branch}"[:140]  # GitHub's limit
         try:
             made = self.github.create_deployment(
-                ref, s.environment, production=production, description=description
+                ref,
+                s.environment,
+                production=production,
+                description=description,
+                payload={APP_KEY: s.app_id, BRANCH_KEY: s.branch},
             )
             self.id = int(made["id"])
             self.github.set_deployment_status(
@@ -103,22 +111,26 @@ class DeploymentRecord:
             return
         self.workflow.info(f"GitHub deployment {self.id}: {state}.")
 
-    def deactivate(self, environment: str) -> None:
-        """Teardown: the environment's latest deployment becomes `inactive`."""
+    def deactivate(self, s: Settings) -> None:
+        """Teardown: branch `s.branch`'s newest deployment becomes `inactive`."""
         if self.github is None:
             return
+        environment = s.environment
         try:
-            latest = self.github.latest_deployment(environment)
-            if latest is None:
-                self.workflow.info(f"No GitHub deployment in `{environment}` to deactivate.")
+            found = self.github.deployments(environment)
+            mine = next((d for d in found if is_branchs(d, s)), None)
+            if mine is None:
+                self.workflow.info(
+                    f"No GitHub deployment of branch `{s.branch}` in `{environment}` to deactivate."
+                )
                 return
             self.github.set_deployment_status(
-                int(latest["id"]), "inactive", description="Amplify preview removed"
+                int(mine["id"]), "inactive", description="Amplify preview removed"
             )
         except ActionError as e:  # GitHubError: no answer, or a refusal
             self._give_up(e, "deactivate")
             return
-        self.workflow.info(f"GitHub deployment {latest['id']} (`{environment}`): inactive.")
+        self.workflow.info(f"GitHub deployment {mine['id']} (`{environment}`): inactive.")
 
     def _give_up(self, e: ActionError, what: str) -> None:
         status = getattr(e, "status", 0)  # GitHubError's HTTP status
@@ -127,6 +139,15 @@ class DeploymentRecord:
             advice = " `github-token` was refused: check the secret it comes from."
         self.workflow.notice(f"GitHub deployment left as it was. {e.message}{advice}", title=TITLE)
         self.github = None
+
+
+def is_branchs(deployment: dict[str, Any], s: Settings) -> bool:
+    """Whether a deployment is branch `s.branch`'s: its payload says so, or (made before
+    payloads, or by hand) it is in the branch's own default environment."""
+    payload = deployment.get("payload")
+    if isinstance(payload, dict) and APP_KEY in payload:
+        return payload.get(APP_KEY) == s.app_id and payload.get(BRANCH_KEY) == s.branch
+    return s.environment == f"amplify/{s.branch}"
 
 
 def final_state(failure: Exception | None) -> str:

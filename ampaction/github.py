@@ -123,13 +123,20 @@ class GitHub:
     # -- deployments (`github-deployment`) and pull requests (`command: sweep`) -------
 
     def create_deployment(
-        self, ref: str, environment: str, *, production: bool, description: str
+        self,
+        ref: str,
+        environment: str,
+        *,
+        production: bool,
+        description: str,
+        payload: dict[str, str],
     ) -> dict[str, Any]:
         """A deployment of `ref` that GitHub makes at once: no merge of the default branch
         (`auto_merge`), and no wait for the commit's checks, which include this run's own."""
         fields = {
             "ref": ref,
             "environment": environment,
+            "payload": payload,
             "auto_merge": False,
             "required_contexts": [],
             "transient_environment": not production,
@@ -145,11 +152,10 @@ class GitHub:
         payload = {"state": state, **{k: v for k, v in fields.items() if v}}
         self._request("POST", url, f"set deployment {deployment_id} {state}", payload=payload)
 
-    def latest_deployment(self, environment: str) -> dict[str, Any] | None:
-        """The environment's newest deployment (GitHub lists them newest first)."""
-        url = f"{self.base}/deployments?environment={quote(environment, safe='')}&per_page=1"
-        found = self._request("GET", url, "list the deployments").json()
-        return found[0] if found else None
+    def deployments(self, environment: str) -> list[dict[str, Any]]:
+        """The environment's newest deployments, newest first (GitHub's order)."""
+        url = f"{self.base}/deployments?environment={quote(environment, safe='')}&per_page=100"
+        return list(self._request("GET", url, "list the deployments").json())
 
     def pull_request_state(self, number: int) -> str:
         """`open` or `closed` (merged pull requests are closed too)."""

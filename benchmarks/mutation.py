@@ -203,7 +203,7 @@ MUTANTS = [
     M("deployment.py", 'return "error" if failure.title in NOT_THE_DEPLOYS_FAULT else "failure"', 'return "failure"', "a cancelled deploy ends its deployment error, not failure"),
     M("deployment.py", 'fields["environment_url"] = report.outputs.get("frontend-url", "")', "pass", "a successful deployment links the frontend (environment_url)"),
     M("deployment.py", 'log_url = report.outputs.get("job-url") or self.s.run_url', "log_url = self.s.run_url", "a deployment's log_url is the Amplify job's page"),
-    M("deployment.py", 'int(latest["id"]), "inactive"', 'int(latest["id"]), "success"', "teardown leaves the preview's deployment inactive"),
+    M("deployment.py", 'int(mine["id"]), "inactive"', 'int(mine["id"]), "success"', "teardown leaves the preview's deployment inactive"),
     M("branch.py", "return {PULL_REQUEST_TAG: str(pull_request), **last_deploy_tag(now)}", "return last_deploy_tag(now)", "create-branch on a pull request tags the branch with its number"),
     M("previews.py", "if tags.get(key) != value or not", "if not", "sweep takes only branches this action created"),
     M("previews.py", 'if name == production or branch.get("stage") == "PRODUCTION":', "if False:", "sweep never takes the production branch"),
@@ -215,6 +215,7 @@ MUTANTS = [
     M("commands/sweep.py", "if failed:", "if False:", "a sweep that could not remove a preview fails, naming it"),
     M("commands/sweep.py", 'report.outputs["swept-branches"] = ",".join(swept)', "pass", "the output swept-branches lists the removed previews"),
     M("inputs.py", 'if v("command") == "sweep" and no_token and v("preview-ttl-days") == 0:', "if False:", "a sweep that cannot read pull requests is a bad input, before anything is deleted"),
+    M("deployment.py", "return payload.get(APP_KEY) == s.app_id and payload.get(BRANCH_KEY) == s.branch", "return True", "teardown in a shared deployment-environment deactivates only its own branch's deployment"),
     M("commands/teardown.py", "        _say_secrets_kept(run)\n", "", "teardown of a branch already gone keeps its backend secrets and names them"),
     M("inputs.py", "if len(value) < redaction.MIN_LENGTH:", "if False:", "backend-secrets: a value too short to mask everywhere is refused before anything happens"),
 ]

@@ -98,9 +98,9 @@ def remove_each(
         if cancellation.requested:
             raise Cancelled(f"the sweep, before branch `{item.branch}`")
         workflow.info(f"Removing branch `{item.branch}`: {item.why}.")
-        one = dataclasses.replace(
-            s, branch=item.branch, command="teardown", deployment_environment=None
-        )
+        # The sweep's own `deployment-environment` when given (the one its previews
+        # share), else each preview's default, `amplify/<branch>`.
+        one = dataclasses.replace(s, branch=item.branch, command="teardown")
         own = Report(app_id=s.app_id, branch=item.branch, command="teardown")
         start = time.monotonic()
         try:

@@ -58,7 +58,7 @@ def tear_down(
     target, stacks = _check_branch(run, amplify, cfn)
     if not _may_delete(run, target, stacks):
         if target.branch is None and not stacks.own and not s.dry_run:
-            record.deactivate(s.environment)  # gone already: its deployment goes too
+            record.deactivate(s)  # gone already: its deployment goes too
         return
     if s.dry_run:
         _plan(run, stacks)
@@ -72,7 +72,7 @@ def tear_down(
     if cancellation.requested:
         raise Cancelled("the teardown, before the branch")
     _delete_branch(run, amplify, target.branch)
-    record.deactivate(s.environment)
+    record.deactivate(s)
 
 
 def _check_branch(

@@ -189,6 +189,56 @@ def test_teardown_leaves_the_previews_deployment_inactive(run_action, sim, cfn, 
     assert github.states(deployment["id"]) == ["in_progress", "success", "inactive"]
 
 
+def test_teardown_in_a_shared_environment_deactivates_only_its_own_branchs_deployment(
+    run_action, sim, cfn, github, tmp_path
+):
+    """Two previews deployed into one `deployment-environment` (a shared `preview`): the
+    newest deployment there is pr-7's, and tearing pr-6 down must leave it active."""
+    shared = {
+        **OFF,
+        "github-token": TOKEN,
+        "pr-comment": "false",
+        "deployment-environment": "preview",
+    }
+    for number in (6, 7):
+        events = job(github, cfn, pull_request=number, tmp_path=tmp_path)
+        inputs = {**shared, "branch": f"pr-{number}", "create-branch": "true"}
+        assert run_action(inputs, job_env=events).exit_code == 0
+
+    events = job(github, cfn, pull_request=6, tmp_path=tmp_path)
+    gone = run_action({**shared, "branch": "pr-6", "command": "teardown"}, job_env=events)
+
+    assert gone.exit_code == 0, gone.log
+    six, seven = github.deployments_in("preview")
+    assert github.states(six["id"])[-1] == "inactive", "pr-6's own deployment"
+    assert github.states(seven["id"])[-1] == "success", "pr-7's stays: it is not pr-6's"
+
+
+def test_sweep_deactivates_each_previews_deployment_in_its_deployment_environment(
+    run_action, sim, cfn, github, tmp_path
+):
+    shared = {
+        **OFF,
+        "github-token": TOKEN,
+        "pr-comment": "false",
+        "deployment-environment": "preview",
+    }
+    for number in (8, 9):
+        events = job(github, cfn, pull_request=number, tmp_path=tmp_path)
+        inputs = {**shared, "branch": f"pr-{number}", "create-branch": "true"}
+        assert run_action(inputs, job_env=events).exit_code == 0
+    github.add_pull(8, "closed")
+    github.add_pull(9, "open")
+
+    run = sweep(run_action, github, cfn, **{"deployment-environment": "preview"})
+
+    assert run.exit_code == 0, run.log
+    assert run.outputs["swept-branches"] == "pr-8"
+    eight, nine = github.deployments_in("preview")
+    assert github.states(eight["id"])[-1] == "inactive"
+    assert github.states(nine["id"])[-1] == "success"
+
+
 def test_a_403_is_one_notice_naming_the_permission_and_the_run_succeeds(run_action, sim, github):
     github.forbid()
 

@@ -221,6 +221,7 @@ class GitHubServer(ThreadedHTTP):
             "sha": str(body["ref"]),
             "environment": environment,
             "description": body.get("description"),
+            "payload": body.get("payload", ""),  # GitHub gives back what it was given
             "auto_merge": body.get("auto_merge", True),
             "required_contexts": body.get("required_contexts"),
             "transient_environment": bool(body.get("transient_environment", False)),
