@@ -189,21 +189,24 @@ def test_teardown_leaves_the_previews_deployment_inactive(run_action, sim, cfn, 
     assert github.states(deployment["id"]) == ["in_progress", "success", "inactive"]
 
 
+def deploy_previews_into_preview(run_action, github, cfn, tmp_path, *numbers: int) -> dict:
+    """Deploy pull requests `numbers` as previews into one shared environment, `preview`;
+    the inputs they share."""
+    shared = {**OFF, "github-token": TOKEN, "pr-comment": "false"}
+    shared["deployment-environment"] = "preview"
+    for number in numbers:
+        events = job(github, cfn, pull_request=number, tmp_path=tmp_path)
+        inputs = {**shared, "branch": f"pr-{number}", "create-branch": "true"}
+        assert run_action(inputs, job_env=events).exit_code == 0
+    return shared
+
+
 def test_teardown_in_a_shared_environment_deactivates_only_its_own_branchs_deployment(
     run_action, sim, cfn, github, tmp_path
 ):
     """Two previews deployed into one `deployment-environment` (a shared `preview`): the
     newest deployment there is pr-7's, and tearing pr-6 down must leave it active."""
-    shared = {
-        **OFF,
-        "github-token": TOKEN,
-        "pr-comment": "false",
-        "deployment-environment": "preview",
-    }
-    for number in (6, 7):
-        events = job(github, cfn, pull_request=number, tmp_path=tmp_path)
-        inputs = {**shared, "branch": f"pr-{number}", "create-branch": "true"}
-        assert run_action(inputs, job_env=events).exit_code == 0
+    shared = deploy_previews_into_preview(run_action, github, cfn, tmp_path, 6, 7)
 
     events = job(github, cfn, pull_request=6, tmp_path=tmp_path)
     gone = run_action({**shared, "branch": "pr-6", "command": "teardown"}, job_env=events)
@@ -217,16 +220,7 @@ def test_teardown_in_a_shared_environment_deactivates_only_its_own_branchs_deplo
 def test_sweep_deactivates_each_previews_deployment_in_its_deployment_environment(
     run_action, sim, cfn, github, tmp_path
 ):
-    shared = {
-        **OFF,
-        "github-token": TOKEN,
-        "pr-comment": "false",
-        "deployment-environment": "preview",
-    }
-    for number in (8, 9):
-        events = job(github, cfn, pull_request=number, tmp_path=tmp_path)
-        inputs = {**shared, "branch": f"pr-{number}", "create-branch": "true"}
-        assert run_action(inputs, job_env=events).exit_code == 0
+    deploy_previews_into_preview(run_action, github, cfn, tmp_path, 8, 9)
     github.add_pull(8, "closed")
     github.add_pull(9, "open")
 
