@@ -44,7 +44,10 @@ class Workflow:
         self.on_github = on_github
         self.summary_file = summary_file
         self.out = out or sys.stdout
-        self._lock = threading.Lock()
+        # Held for a whole stop-commands block too (reentrant: the block's own lines take it
+        # again): a mask or annotation from another thread (a worker's AWS call logs from
+        # its own thread) would otherwise land inside the block, as plain text.
+        self._lock = threading.RLock()
         self._summary_size = 0
         self._summary_cut = False
         self._masked: set[str] = set()
@@ -77,11 +80,12 @@ class Workflow:
     def commands_off(self) -> Iterator[Callable[[str], None]]:
         """Switch workflow commands off while streaming untrusted lines (child output)."""
         token = secrets.token_hex(16)
-        self._command("stop-commands", token)
-        try:
-            yield lambda line: self._write(redaction.redact(line))
-        finally:
-            self._write(f"::{token}::")
+        with self._lock:
+            self._command("stop-commands", token)
+            try:
+                yield lambda line: self._write(redaction.redact(line))
+            finally:
+                self._write(f"::{token}::")
 
     # -- workflow commands ------------------------------------------------
 

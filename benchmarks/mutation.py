@@ -217,6 +217,7 @@ MUTANTS = [
     M("inputs.py", 'if v("command") == "sweep" and no_token and v("preview-ttl-days") == 0:', "if False:", "a sweep that cannot read pull requests is a bad input, before anything is deleted"),
     M("deployment.py", "return payload.get(APP_KEY) == s.app_id and payload.get(BRANCH_KEY) == s.branch", "return True", "teardown in a shared deployment-environment deactivates only its own branch's deployment"),
     M("commands/teardown.py", "        _say_secrets_kept(run)\n", "", "teardown of a branch already gone keeps its backend secrets and names them"),
+    M("workflow.py", 'with self._lock:\n            self._command("stop-commands", token)', 'if True:\n            self._command("stop-commands", token)', "a mask issued while another thread prints a library log line is still a mask (not plain text)"),
     M("inputs.py", "if len(value) < redaction.MIN_LENGTH:", "if False:", "backend-secrets: a value too short to mask everywhere is refused before anything happens"),
 ]
 # fmt: on

@@ -8,6 +8,7 @@ import email.utils
 import io
 import logging
 import re
+import threading
 
 import pytest
 from support.runner import CommandLog, parse_key_values
@@ -100,6 +101,35 @@ def test_workflow_commands_escape_and_redact():
     assert error.properties == {"title": "A: b, c"}
     assert "S3cr3tT0ken" in out.getvalue().split("\n")[0]  # only in the mask command itself
     assert [c.name for c in log.commands].count("error") == 1  # the forged line issued nothing
+
+
+def test_a_mask_from_one_thread_never_lands_inside_another_threads_stop_commands(monkeypatch):
+    """A library's debug line (a worker thread's AWS call) is printed inside a
+    stop-commands block; a mask or an annotation the main thread issues meanwhile must
+    wait for the block's end, or the runner shows the `::add-mask::` line as plain text."""
+    opened, masked = threading.Event(), threading.Event()
+    redact = redaction.redact
+
+    def slow_redact(text: str) -> str:  # the worker, between its stop-commands and its line
+        if text == "botocore DEBUG: a response":
+            opened.set()
+            masked.wait(timeout=1)  # with the fix, the mask waits for this block instead
+        return redact(text)
+
+    monkeypatch.setattr(redaction, "redact", slow_redact)
+    out = io.StringIO()
+    wf = Workflow(out=out, on_github=True)
+    worker = threading.Thread(target=wf.untrusted, args=(["botocore DEBUG: a response"],))
+    worker.start()
+    assert opened.wait(timeout=5)
+    main = threading.Thread(target=lambda: (wf.mask("s3cret-v4lue"), wf.warning("w"), masked.set()))
+    main.start()
+    worker.join(timeout=5)
+    main.join(timeout=5)
+
+    log = CommandLog.parse(out.getvalue())
+    assert [c.message for c in log.named("add-mask")] == ["s3cret-v4lue"]
+    assert [c.message for c in log.named("warning")] == ["w"]
 
 
 def test_masks_are_issued_once_per_form():
