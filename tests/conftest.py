@@ -18,11 +18,13 @@ from pathlib import Path
 
 import pytest
 import support
-from support.action import APP_ID
+from support.action import APP_ID, GITHUB_TOKEN
 from support.amplify_sim import AmplifySimulator
+from support.cloudformation_server import CloudFormationServer
 from support.docker_action import REPO, build_image, engine_available, standin_base
 from support.entrypoint import COMMAND, ActionRun, entrypoint_env
 from support.fixtures import copy_project
+from support.github_server import GitHubServer
 from support.hygiene import Harness
 from support.runner import RunnerFiles
 
@@ -64,6 +66,21 @@ def harness() -> Iterator[Harness]:
     yield h
     leaks = h.leaks()
     assert not leaks, f"a webhook token leaked into the action's output: {leaks}"
+
+
+@pytest.fixture
+def cfn() -> Iterator[CloudFormationServer]:
+    """moto's CloudFormation (and SSM), with the errors botocore's model defines."""
+    with CloudFormationServer() as server:
+        yield server
+
+
+@pytest.fixture
+def github(harness: Harness) -> Iterator[GitHubServer]:
+    """GitHub's REST API for GITHUB_TOKEN; the hygiene check looks for the token too."""
+    harness.secrets.add(GITHUB_TOKEN)
+    with GitHubServer(GITHUB_TOKEN) as server:
+        yield server
 
 
 @pytest.fixture

@@ -15,35 +15,20 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from support.action import APP_ID
-from support.cloudformation_server import CloudFormationServer
+from support.action import APP_ID, GITHUB_TOKEN
 from support.entrypoint import COMMAND, entrypoint_env
 from support.fixtures import copy_project, wait_for_file
-from support.github_server import GitHubServer
 from support.hygiene import shown_lines
 from support.runner import RunnerFiles
 
 from ampaction.branch import LAST_DEPLOY_TAG
 from ampaction.cloudformation import backend_stack_name
 
-TOKEN = "ghs_" + "d3pl0y" * 7
+TOKEN = GITHUB_TOKEN
 SHA = "0123456789abcdef0123456789abcdef01234567"
 HEAD_SHA = "fedcba9876543210fedcba9876543210fedcba98"
 OFF = {"install": "false", "deploy-backend": "false", "trigger-frontend": "false"}
 OURS = {"created-by": "amplify-pipeline-deploy"}
-
-
-@pytest.fixture
-def cfn():
-    with CloudFormationServer() as server:
-        yield server
-
-
-@pytest.fixture
-def github(harness):
-    harness.secrets.add(TOKEN)  # the hygiene check looks for it after every test
-    with GitHubServer(TOKEN) as server:
-        yield server
 
 
 def job(github=None, cfn=None, *, pull_request: int | None = None, tmp_path: Path | None = None):

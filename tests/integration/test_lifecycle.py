@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 from support import aws_server
-from support.action import APP_ID, CREDENTIALS
-from support.cloudformation_server import CloudFormationServer
+from support.action import APP_ID, CREDENTIALS, GITHUB_TOKEN
 from support.entrypoint import entrypoint_env, start_entrypoint
 from support.github_server import GitHubServer
 from support.hygiene import shown_lines
@@ -27,25 +26,12 @@ from ampaction import skip
 from ampaction.cloudformation import backend_stack_name
 from ampaction.pr_comment import marker
 
-TOKEN = "ghs_" + "t0k3n" * 8  # what GitHub's GITHUB_TOKEN looks like
+TOKEN = GITHUB_TOKEN
 OFF = {"install": "false", "deploy-backend": "false", "trigger-frontend": "false"}
 PR = 7
 OURS = {"created-by": "amplify-pipeline-deploy"}
 # The comment's calls only: no GitHub deployment's calls among them.
 COMMENT_ONLY = {**OFF, "github-token": TOKEN, "github-deployment": "false"}
-
-
-@pytest.fixture
-def cfn():
-    with CloudFormationServer() as server:
-        yield server
-
-
-@pytest.fixture
-def github(harness):
-    harness.secrets.add(TOKEN)  # conftest's hygiene check looks for it after every test
-    with GitHubServer(TOKEN) as server:
-        yield server
 
 
 @pytest.fixture

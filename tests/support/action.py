@@ -19,6 +19,8 @@ CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI-test-key",  # masked in every run: not a word a message uses
     "AWS_REGION": REGION,
 }
+# What a job's GITHUB_TOKEN looks like; the `github` fixture's server accepts only it.
+GITHUB_TOKEN = "ghs_" + "t0k3n" * 8
 
 
 def declared_inputs(branch: str = "main") -> dict[str, str]:
