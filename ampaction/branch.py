@@ -4,14 +4,17 @@ Concurrent runs for the same new branch (two pushes, a re-run) converge: the
 one whose `CreateBranch` loses ("already exists") reads the branch the other
 made and goes on with it.
 
-A branch made for a pull request also carries its number (tag `pull-request`) and
-the time of its last deploy (tag `amplify-pipeline-deploy:last-deploy`, renewed by
-every successful deploy): what `command: sweep` reads to find stale previews.
+A branch made for a pull request also carries its number (tag `pull-request`), the
+time of its last deploy (tag `amplify-pipeline-deploy:last-deploy`) and the GitHub
+environment that deploy was recorded in (tag `amplify-pipeline-deploy:github-environment`),
+both renewed by every successful deploy: what `command: sweep` reads to find stale
+previews, and what it and teardown read to find the preview's GitHub deployment.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from ampaction.amplify import Amplify, AmplifyError
@@ -20,18 +23,29 @@ from ampaction.workflow import Workflow
 PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
 PULL_REQUEST_TAG = "pull-request"
 LAST_DEPLOY_TAG = "amplify-pipeline-deploy:last-deploy"
+ENVIRONMENT_TAG = "amplify-pipeline-deploy:github-environment"
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # UTC; AWS tag values allow `:`
+# Amplify's TagValue (botocore's model): `[\p{L}\p{Z}\p{N}_.:/=+\-@]*`, 256 at most.
+_TAG_VALUE = re.compile(r"[\w\s.:/=+\-@]{0,256}")
 
 
-def preview_tags(pull_request: int | None, now: dt.datetime | None = None) -> dict[str, str]:
+def preview_tags(
+    pull_request: int | None, environment: str, now: dt.datetime | None = None
+) -> dict[str, str]:
     """The tags of a branch made for pull request `pull_request` (none for other branches)."""
     if pull_request is None:
         return {}
-    return {PULL_REQUEST_TAG: str(pull_request), **last_deploy_tag(now)}
+    return {PULL_REQUEST_TAG: str(pull_request), **last_deploy_tags(environment, now)}
 
 
-def last_deploy_tag(now: dt.datetime | None = None) -> dict[str, str]:
-    return {LAST_DEPLOY_TAG: (now or dt.datetime.now(dt.UTC)).strftime(TIME_FORMAT)}
+def last_deploy_tags(environment: str, now: dt.datetime | None = None) -> dict[str, str]:
+    """When the preview was last deployed, and the GitHub environment that deploy was
+    recorded in: a `deployment-environment` of its own (`preview-<n>`) is known to no
+    later sweep's inputs. A name no tag can hold is not recorded."""
+    tags = {LAST_DEPLOY_TAG: (now or dt.datetime.now(dt.UTC)).strftime(TIME_FORMAT)}
+    if _TAG_VALUE.fullmatch(environment):
+        tags[ENVIRONMENT_TAG] = environment
+    return tags
 
 
 def last_deploy(branch: dict[str, Any]) -> dt.datetime | None:
@@ -46,12 +60,15 @@ def last_deploy(branch: dict[str, Any]) -> dt.datetime | None:
     return when if isinstance(when, dt.datetime) else None
 
 
-def remember_last_deploy(amplify: Amplify, branch: dict[str, Any], workflow: Workflow) -> None:
-    """After a successful deploy of a pull request's branch: renew its last-deploy time."""
+def remember_last_deploy(
+    amplify: Amplify, branch: dict[str, Any], workflow: Workflow, environment: str
+) -> None:
+    """After a successful deploy of a pull request's branch: renew its last-deploy time
+    and GitHub environment."""
     if PULL_REQUEST_TAG not in (branch.get("tags") or {}):
-        return  # only previews are swept by age
+        return  # only previews are swept
     try:
-        amplify.tag_branch(branch, last_deploy_tag())
+        amplify.tag_branch(branch, last_deploy_tags(environment))
     except AmplifyError as e:
         workflow.warning(
             f"Could not renew tag `{LAST_DEPLOY_TAG}` on branch `{branch.get('branchName')}`: "
@@ -73,10 +90,12 @@ def create_branch(
     stage: str,
     *,
     pull_request: int | None = None,
+    environment: str = "",
 ) -> tuple[dict[str, Any], bool]:
     """The branch, made now (True) or by a concurrent run a moment ago (False)."""
     try:
-        made = amplify.create_branch(app_id, branch, stage, preview_tags(pull_request))
+        tags = preview_tags(pull_request, environment)
+        made = amplify.create_branch(app_id, branch, stage, tags)
     except AmplifyError as create_error:
         if create_error.code != "BadRequestException":
             raise

@@ -111,14 +111,15 @@ class DeploymentRecord:
             return
         self.workflow.info(f"GitHub deployment {self.id}: {state}.")
 
-    def deactivate(self, s: Settings) -> None:
-        """Teardown: branch `s.branch`'s newest deployment becomes `inactive`."""
+    def deactivate(self, s: Settings, recorded: str | None = None) -> None:
+        """Teardown: branch `s.branch`'s newest deployment becomes `inactive`, in the
+        environment its last deploy `recorded` on the branch, else `s.environment`."""
         if self.github is None:
             return
-        environment = s.environment
+        environment = recorded or s.environment
         try:
             found = self.github.deployments(environment)
-            mine = next((d for d in found if is_branchs(d, s)), None)
+            mine = next((d for d in found if is_branchs(d, s, environment)), None)
             if mine is None:
                 self.workflow.info(
                     f"No GitHub deployment of branch `{s.branch}` in `{environment}` to deactivate."
@@ -141,13 +142,13 @@ class DeploymentRecord:
         self.github = None
 
 
-def is_branchs(deployment: dict[str, Any], s: Settings) -> bool:
-    """Whether a deployment is branch `s.branch`'s: its payload says so, or (made before
-    payloads, or by hand) it is in the branch's own default environment."""
+def is_branchs(deployment: dict[str, Any], s: Settings, environment: str) -> bool:
+    """Whether a deployment (of `environment`) is branch `s.branch`'s: its payload says
+    so, or (made before payloads, or by hand) it is in the branch's own default one."""
     payload = deployment.get("payload")
     if isinstance(payload, dict) and APP_KEY in payload:
         return payload.get(APP_KEY) == s.app_id and payload.get(BRANCH_KEY) == s.branch
-    return s.environment == f"amplify/{s.branch}"
+    return environment == f"amplify/{s.branch}"
 
 
 def final_state(failure: Exception | None) -> str:

@@ -204,7 +204,7 @@ MUTANTS = [
     M("deployment.py", 'fields["environment_url"] = report.outputs.get("frontend-url", "")', "pass", "a successful deployment links the frontend (environment_url)"),
     M("deployment.py", 'log_url = report.outputs.get("job-url") or self.s.run_url', "log_url = self.s.run_url", "a deployment's log_url is the Amplify job's page"),
     M("deployment.py", 'int(mine["id"]), "inactive"', 'int(mine["id"]), "success"', "teardown leaves the preview's deployment inactive"),
-    M("branch.py", "return {PULL_REQUEST_TAG: str(pull_request), **last_deploy_tag(now)}", "return last_deploy_tag(now)", "create-branch on a pull request tags the branch with its number"),
+    M("branch.py", "return {PULL_REQUEST_TAG: str(pull_request), **last_deploy_tags(environment, now)}", "return last_deploy_tags(environment, now)", "create-branch on a pull request tags the branch with its number"),
     M("previews.py", "if tags.get(key) != value or not", "if not", "sweep takes only branches this action created"),
     M("previews.py", 'if name == production or branch.get("stage") == "PRODUCTION":', "if False:", "sweep never takes the production branch"),
     M("previews.py", 'if state == "closed" else None', 'if state != "gone" else None', "sweep keeps the preview of an open pull request"),
@@ -218,6 +218,7 @@ MUTANTS = [
     M("deployment.py", "return payload.get(APP_KEY) == s.app_id and payload.get(BRANCH_KEY) == s.branch", "return True", "teardown in a shared deployment-environment deactivates only its own branch's deployment"),
     M("commands/teardown.py", "        _say_secrets_kept(run)\n", "", "teardown of a branch already gone keeps its backend secrets and names them"),
     M("workflow.py", 'with self._lock:\n            self._command("stop-commands", token)', 'if True:\n            self._command("stop-commands", token)', "a mask issued while another thread prints a library log line is still a mask (not plain text)"),
+    M("commands/teardown.py", "record.deactivate(s, recorded=target.tags.get(branches.ENVIRONMENT_TAG))", "record.deactivate(s)", "sweep and teardown find a preview's GitHub deployment in the environment its deploy recorded"),
     M("inputs.py", "if len(value) < redaction.MIN_LENGTH:", "if False:", "backend-secrets: a value too short to mask everywhere is refused before anything happens"),
 ]
 # fmt: on

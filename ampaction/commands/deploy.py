@@ -80,7 +80,8 @@ def _deploy(
     else:
         _wait(run, frontend.start(run))
     if run.amplify and branch and report.outputs["branch-created"] != "true":
-        branches.remember_last_deploy(run.amplify, branch, workflow)  # what sweep's TTL reads
+        # What sweep reads: the TTL's time, and where the deployment to deactivate is.
+        branches.remember_last_deploy(run.amplify, branch, workflow, s.environment)
 
 
 def _check_stack(run: Run, backend: skip.BackendCache) -> skip.BackendCache:
@@ -193,7 +194,13 @@ def _create_branch(run: Run, amplify: Amplify) -> dict[str, Any]:
     with report.step("Create branch", run.workflow) as step:
         stage = branches.stage_for(s.event_name)
         branch, created = branches.create_branch(
-            amplify, run.workflow, s.app_id, s.branch, stage, pull_request=s.pull_request_number
+            amplify,
+            run.workflow,
+            s.app_id,
+            s.branch,
+            stage,
+            pull_request=s.pull_request_number,
+            environment=s.environment,
         )
         report.outputs["branch-created"] = "true" if created else "false"
         step.detail = f"stage {stage}" if created else "created by a concurrent run"

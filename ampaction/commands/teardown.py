@@ -12,6 +12,7 @@ import shlex
 from typing import Any
 
 from ampaction import backend_checks, deployment, preflight, teardown
+from ampaction import branch as branches
 from ampaction.amplify import Amplify, frontend_url
 from ampaction.aws import AwsError
 from ampaction.cancellation import Cancellation
@@ -72,7 +73,7 @@ def tear_down(
     if cancellation.requested:
         raise Cancelled("the teardown, before the branch")
     _delete_branch(run, amplify, target.branch)
-    record.deactivate(s)
+    record.deactivate(s, recorded=target.tags.get(branches.ENVIRONMENT_TAG))
 
 
 def _check_branch(

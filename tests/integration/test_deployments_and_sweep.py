@@ -218,6 +218,32 @@ def test_sweep_deactivates_each_previews_deployment_in_its_deployment_environmen
     assert github.states(nine["id"])[-1] == "success"
 
 
+def test_a_preview_deployed_into_its_own_named_environment_is_deactivated_by_sweep_and_teardown(
+    run_action, sim, cfn, github, tmp_path
+):
+    """`deployment-environment: preview-<n>`, a name per pull request, which no sweep or
+    teardown input can give: the preview's branch records it, and both find it there."""
+    for number in (21, 22):
+        events = job(github, cfn, pull_request=number, tmp_path=tmp_path)
+        inputs = {**OFF, "github-token": TOKEN, "pr-comment": "false", "create-branch": "true"}
+        inputs |= {"branch": f"pr-{number}", "deployment-environment": f"preview-{number}"}
+        assert run_action(inputs, job_env=events).exit_code == 0
+    github.add_pull(21, "closed")
+    github.add_pull(22, "open")
+
+    swept = sweep(run_action, github, cfn)
+    events = job(github, cfn, pull_request=22, tmp_path=tmp_path)
+    gone = run_action(
+        {"command": "teardown", "branch": "pr-22", "github-token": TOKEN}, job_env=events
+    )
+
+    assert swept.exit_code == 0, swept.log
+    assert gone.exit_code == 0, gone.log
+    for number in (21, 22):
+        (deployment,) = github.deployments_in(f"preview-{number}")
+        assert github.states(deployment["id"])[-1] == "inactive", number
+
+
 def test_a_403_is_one_notice_naming_the_permission_and_the_run_succeeds(run_action, sim, github):
     github.forbid()
 

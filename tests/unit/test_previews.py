@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from ampaction.branch import LAST_DEPLOY_TAG, last_deploy, preview_tags
+from ampaction.branch import ENVIRONMENT_TAG, LAST_DEPLOY_TAG, last_deploy, preview_tags
 from ampaction.deployment import final_state
 from ampaction.errors import ActionError, Cancelled
 from ampaction.github import GitHubError
@@ -71,12 +71,19 @@ def test_an_unreadable_pull_request_keeps_its_preview_with_a_warning(capsys):
 
 
 def test_the_last_deploy_tag_is_read_back_and_a_bad_one_falls_back_to_amplifys_time():
-    tags = preview_tags(31, NOW)
+    tags = preview_tags(31, "amplify/pr-31", NOW)
     assert tags["pull-request"] == "31"
     assert last_deploy({"tags": tags}) == NOW
     updated = NOW - dt.timedelta(days=2)
     assert last_deploy({"tags": {LAST_DEPLOY_TAG: "yesterday"}, "updateTime": updated}) == updated
-    assert preview_tags(None) == {}
+    assert preview_tags(None, "amplify/main") == {}
+
+
+def test_the_github_environment_is_recorded_when_a_tag_can_hold_its_name():
+    assert ENVIRONMENT_TAG not in preview_tags(5, "preview-5 (eu)", NOW), "no `(` in a tag"
+    assert preview_tags(5, "preview/pr-5", NOW)[ENVIRONMENT_TAG] == "preview/pr-5"
+    assert ENVIRONMENT_TAG not in preview_tags(5, "preview #5", NOW), "`#` is no tag character"
+    assert ENVIRONMENT_TAG not in preview_tags(5, "p" * 257, NOW), "over 256 characters"
 
 
 @pytest.mark.parametrize(
