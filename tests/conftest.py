@@ -157,11 +157,20 @@ def finish(proc: subprocess.Popen[str], timeout: float) -> tuple[str, str]:
     except subprocess.TimeoutExpired:
         proc.terminate()
         try:
-            proc.communicate(timeout=KILL_AFTER_SECONDS + 5)
+            out, _ = proc.communicate(timeout=KILL_AFTER_SECONDS + 5)
         except subprocess.TimeoutExpired:
             proc.kill()
-            proc.communicate()
-        raise
+            out, _ = proc.communicate()
+        # Where it hung: the run's last lines, up to what the cancel printed.
+        raise RunTimedOut(timeout, "\n".join(out.splitlines()[-40:])) from None
+
+
+class RunTimedOut(subprocess.TimeoutExpired):
+    def __init__(self, timeout: float, tail: str) -> None:
+        super().__init__(list(COMMAND), timeout, output=tail)
+
+    def __str__(self) -> str:
+        return f"the run did not end within {self.timeout:.0f} s; its last lines:\n{self.output}"
 
 
 @pytest.fixture(scope="session")
