@@ -98,8 +98,9 @@ def remove_each(
         if cancellation.requested:
             raise Cancelled(f"the sweep, before branch `{item.branch}`")
         workflow.info(f"Removing branch `{item.branch}`: {item.why}.")
-        # The sweep's own `deployment-environment` when given (the one its previews
-        # share), else each preview's default, `amplify/<branch>`.
+        # Its GitHub deployment is looked for in the environment the preview's last deploy
+        # recorded on its branch, else the sweep's own `deployment-environment`, else
+        # `amplify/<branch>` (deployment.DeploymentRecord.deactivate).
         one = dataclasses.replace(s, branch=item.branch, command="teardown")
         own = Report(app_id=s.app_id, branch=item.branch, command="teardown")
         start = time.monotonic()
